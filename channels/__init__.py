@@ -1,0 +1,1 @@
+"""Input channels of the psoas coach (referenced from credentials.yml)."""

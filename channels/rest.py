@@ -1,0 +1,52 @@
+"""Rasa's REST channel, made safe for real clients.
+
+Same URL (``/webhooks/rest/webhook``) and JSON as the stock channel, plus:
+- a message that is missing or not a string is treated as empty text (it gets
+  the "I didn't get any text" answer instead of an error);
+- a missing sender gets a fresh conversation id (returned as ``recipient_id``),
+  never the shared ``default`` conversation;
+- a failure anywhere still gets a clear reply (``channels.guard``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
+from sanic.request import Request
+
+from channels.guard import OnNewMessage, reply_even_on_failure
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json
+    except Exception:  # malformed JSON: treated as an empty message
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class RestChannel(RestInput):
+    """``rest`` channel with safe defaults for senders and messages."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        sender = _json_body(req).get("sender")
+        if isinstance(sender, (str, int)) and str(sender).strip():
+            return str(sender).strip()[:128]
+        return f"anonymous-{uuid.uuid4().hex}"
+
+    def _extract_message(self, req: Request) -> str | None:
+        message = _json_body(req).get("message")
+        return message if isinstance(message, str) else ""
+
+    def _extract_input_channel(self, req: Request) -> str:
+        return self.name()
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        return super().blueprint(reply_even_on_failure(on_new_message))

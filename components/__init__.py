@@ -1,0 +1,1 @@
+"""Custom NLU graph components of the psoas coach (referenced from config.yml)."""

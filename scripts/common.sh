@@ -1,0 +1,66 @@
+# Shared by scripts/run and scripts/test: a ready .venv from requirements.lock,
+# and a trained model that matches config, domain and data.
+# Sourced, not run. Works on a fresh machine: it installs what it needs.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+export PATH="$VENV/bin:$PATH"
+# Rasa and TensorFlow chatter: keep the logs readable.
+export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS="ignore::DeprecationWarning"
+
+log() { printf '\033[1m[psoas]\033[0m %s\n' "$*" >&2; }
+
+find_python310() {
+  local py
+  for py in "$(pyenv which python3.10 2>/dev/null)" \
+            "$(PYENV_VERSION=3.10.13 pyenv which python 2>/dev/null)" \
+            "$(command -v python3.10 2>/dev/null)"; do
+    if [ -n "$py" ] && "$py" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+      echo "$py"; return 0
+    fi
+  done
+  return 1
+}
+
+ensure_venv() {
+  local stamp="$VENV/.requirements.sha256" want
+  want="$(sha256sum requirements.lock | cut -d' ' -f1)"
+  if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  local py
+  py="$(find_python310)" || { log "Python 3.10 is needed (Rasa 3.6 does not run on 3.11+): install it with pyenv."; return 1; }
+  if ! "$VENV/bin/python" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+    log "creating .venv with $py"
+    rm -rf "$VENV"
+    "$py" -m venv "$VENV"
+  fi
+  if [ ! -x "$VENV/bin/uv" ]; then
+    log "installing uv into .venv"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check uv
+  fi
+  log "installing the locked dependencies (requirements.lock)"
+  "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --require-hashes -r requirements.lock
+  echo "$want" > "$stamp"
+}
+
+# The model is stale when config, domain or training data changed since it
+# was trained (content/ and code are read at run time and need no training).
+training_fingerprint() {
+  cat config.yml domain.yml $(find data -type f -name '*.yml' | sort) requirements.lock | sha256sum | cut -d' ' -f1
+}
+
+ensure_model() {
+  local want have=""
+  want="$(training_fingerprint)"
+  [ -f models/.fingerprint ] && have="$(cat models/.fingerprint)"
+  if [ "$want" = "$have" ] && [ -f models/psoas-coach.tar.gz ]; then
+    log "model is up to date (models/psoas-coach.tar.gz)"
+    return 0
+  fi
+  log "training the model (config, domain or data changed)"
+  mkdir -p models
+  rasa train --fixed-model-name psoas-coach --out models --quiet
+  echo "$want" > models/.fingerprint
+}

@@ -1,0 +1,127 @@
+"""Start a real action server and Rasa server from the trained model (tests, benchmarks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MODEL = ROOT / "models" / "psoas-coach.tar.gz"
+RASA = str(Path(sys.executable).parent / "rasa")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+class Stack:
+    """Action server + Rasa server with a SQLite tracker store in a temp folder."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.rasa_port = free_port()
+        self.actions_port = free_port()
+        self.endpoints = workdir / "endpoints.yml"
+        self.endpoints.write_text(
+            f"action_endpoint:\n  url: http://localhost:{self.actions_port}/webhook\n"
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'trackers.db'}\n"
+        )
+        self.rasa: subprocess.Popen[bytes] | None = None
+        self.actions: subprocess.Popen[bytes] | None = None
+        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+    def _spawn(self, args: List[str], log: str) -> subprocess.Popen[bytes]:
+        handle = open(self.workdir / log, "ab")  # noqa: SIM115 - lives as long as the process
+        return subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT
+        )
+
+    def start_actions(self) -> None:
+        self.actions = self._spawn(
+            [RASA, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+            "actions.log",
+        )
+        wait_for(f"http://localhost:{self.actions_port}/health", self.actions)
+
+    def start_rasa(self) -> None:
+        self.rasa = self._spawn(
+            [
+                RASA,
+                "run",
+                "--model",
+                str(MODEL),
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--endpoints",
+                str(self.endpoints),
+            ],
+            "rasa.log",
+        )
+        wait_for(f"http://localhost:{self.rasa_port}/", self.rasa)
+
+    @staticmethod
+    def _stop(process: subprocess.Popen[bytes] | None) -> None:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop_actions(self) -> None:
+        self._stop(self.actions)
+        self.actions = None
+
+    def stop_rasa(self) -> None:
+        self._stop(self.rasa)
+        self.rasa = None
+
+    def send(self, sender: str, message: Any, timeout: float = 60) -> List[Dict[str, Any]]:
+        """POST to the REST channel; returns the bot messages (raises on HTTP errors)."""
+        body = json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(
+            f"http://localhost:{self.rasa_port}/webhooks/rest/webhook",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            assert response.status == 200
+            return json.loads(response.read())
+
+    def rss_mib(self, which: str = "rasa") -> float:
+        """Resident memory of the Rasa server (or the action server) in MiB."""
+        process = self.rasa if which == "rasa" else self.actions
+        assert process is not None
+        with open(f"/proc/{process.pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")

@@ -1,0 +1,62 @@
+"""Pure helpers: message shape checks and duration parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.durations import parse_seconds
+from actions.input_checks import (
+    EMPTY,
+    MAX_MESSAGE_CHARS,
+    NO_WORDS,
+    NOT_ENGLISH_SCRIPT,
+    TOO_LONG,
+    problem_with,
+)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        (None, EMPTY),
+        ("", EMPTY),
+        (" \n ", EMPTY),
+        ("🙂🙂", NO_WORDS),
+        ("??? !!! 123", NO_WORDS),
+        ("腰大肌是什么", NOT_ENGLISH_SCRIPT),
+        ("ما هي العضلة", NOT_ENGLISH_SCRIPT),
+        ("x" * (MAX_MESSAGE_CHARS + 1), TOO_LONG),
+        ("how do I stretch my psoas?", None),
+        ("¿cómo estiro el psoas?", None),  # Latin script: left to the classifier
+        ("psoas 🙂", None),
+    ],
+)
+def test_problem_with(text, problem):
+    assert problem_with(text) == problem
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("30 seconds", 30),
+        ("45 secs", 45),
+        ("30s", 30),
+        ("a minute", 60),
+        ("1 min", 60),
+        ("two minutes", 120),
+        ("half a minute", 30),
+        ("a minute and a half", 90),
+        ("forty five seconds", 45),
+        ("thirty-five seconds", 35),
+        ("hold it for ninety seconds", 90),
+        ("1.5 minutes", 90),
+        ("10,000 seconds", 10000),
+        ("ten seconds", 10),
+        ("every day", None),
+        ("30 times", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_seconds(text, seconds):
+    assert parse_seconds(text) == seconds
