@@ -64,3 +64,19 @@ ensure_model() {
   rasa train --fixed-model-name psoas-coach --out models --quiet
   echo "$want" > models/.fingerprint
 }
+
+# Debian packages the app needs at run time (espeak-ng: the offline voice).
+# Installs only what is missing; sudo only when not root.
+ensure_system_packages() {
+  local missing=() sudo=""
+  command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { log "need root or sudo to install: ${missing[*]}"; return 1; }
+    sudo="sudo"
+  fi
+  log "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
