@@ -17,6 +17,7 @@ from actions.base import (
 )
 from actions.content import Reply, Topic
 from actions.durations import parse_seconds
+from actions.guided_stretch import ROUTINE_ONLY_WHEN_ACTIVE, ActionControlRoutine, routine_is_active
 from actions.input_checks import EMPTY, NO_WORDS, NOT_ENGLISH_SCRIPT, TOO_LONG, problem_with
 
 GUIDE_HOLD_SECONDS = 30
@@ -47,6 +48,9 @@ class ActionAnswerQuestion(CoachAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         intent = latest_intent(tracker)
+        if intent in ROUTINE_ONLY_WHEN_ACTIVE and routine_is_active(tracker):
+            # mid-hold, "how long?" means "how long is left?"
+            return await ActionControlRoutine().run(dispatcher, tracker, domain)
         if intent == "ask_hold_duration":
             return self._answer_how_long(dispatcher, tracker)
         topic = self.store.topic_for_intent(intent)
@@ -109,6 +113,9 @@ class ActionAnswerFollowUp(CoachAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         intent = latest_intent(tracker)
+        if intent in ROUTINE_ONLY_WHEN_ACTIVE and routine_is_active(tracker):
+            # mid-routine, "switch sides", "go on" and "yes" are routine commands
+            return await ActionControlRoutine().run(dispatcher, tracker, domain)
         topic = self.store.topic(tracker.get_slot(TOPIC_SLOT) or "")
         more_available = bool(tracker.get_slot(MORE_AVAILABLE_SLOT))
 
@@ -151,6 +158,9 @@ class ActionRepeatLastAnswer(CoachAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
+        if routine_is_active(tracker):
+            # mid-routine, "say that again" repeats the step and restarts its hold
+            return await ActionControlRoutine().run(dispatcher, tracker, domain)
         said = previous_bot_messages(tracker.events)
         if not said:
             self.say_message(dispatcher, "nothing_to_repeat")

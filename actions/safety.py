@@ -9,15 +9,20 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import MORE_AVAILABLE_SLOT, TOPIC_SLOT, CoachAction, latest_entity_values
+from actions.base import MORE_AVAILABLE_SLOT, TOPIC_SLOT, latest_entity_values
 from actions.content import Reply
+from actions.guided_stretch import RoutineAction, routine_state
 from actions.safety_screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
 
 ENTITY_FOR_KIND = {RED_FLAG: "symptom", CONDITION: "condition"}
 
 
-class SafetyAction(CoachAction, ABC):
-    """Answers a safety intent with the response of the category found."""
+class SafetyAction(RoutineAction, ABC):
+    """Answers a safety intent with the response of the category found.
+
+    A guided routine in progress is stopped first, at once: its timer is
+    cancelled and nothing more is said about the stretch.
+    """
 
     @property
     @abstractmethod
@@ -40,6 +45,11 @@ class SafetyAction(CoachAction, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
+        events: List[EventType] = []
+        state = routine_state(tracker)
+        if state.active:
+            now = self.now()
+            events = self.apply(dispatcher, self.machine.pain(state, now), now)
         reply = self.response_for(tracker, self.kind) or self.screen.generic(self.kind)
         if self.kind == RED_FLAG:
             # a condition mentioned alongside a red flag is answered too
@@ -49,7 +59,7 @@ class SafetyAction(CoachAction, ABC):
         self.say(dispatcher, reply.joined(self.screen.closing))
         # the topic under discussion is dropped: "tell me more" must not lead
         # back into massage advice after a red flag
-        return [SlotSet(TOPIC_SLOT, None), SlotSet(MORE_AVAILABLE_SLOT, False)]
+        return [*events, SlotSet(TOPIC_SLOT, None), SlotSet(MORE_AVAILABLE_SLOT, False)]
 
 
 class ActionRespondToRedFlag(SafetyAction):

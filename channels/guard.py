@@ -1,26 +1,65 @@
-"""Never leave a user without a reply.
+"""What every reply goes through on its way out, whatever the channel.
 
-Every user message in this assistant gets at least one bot message. When none
-was sent, something failed on the way (the action server is down or crashed, an
-action raised): the user is told so plainly instead of hearing nothing.
+- **Never silent.** Every user message in this assistant gets at least one bot
+  message. When none was sent, something failed on the way (the action server is
+  down or crashed, an action raised): the user is told so plainly.
+- **Spoken.** Every text message carries its short ``spoken`` form and the URL of
+  its audio (``audio_url``, served by ``channels.audio``); synthesis runs in a
+  worker thread, never on the server's event loop, and a dead engine only means
+  a message without audio.
+- **Whole.** A message goes out as one JSON object with its metadata (``spoken``,
+  ``audio_url``, ``routine``), instead of Rasa's default of splitting paragraphs
+  into separate messages and dropping the metadata.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import re
 from typing import Any, Awaitable, Callable, Dict
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOOutput
 
 from actions.content import get_content_store
+from actions.speech import SpeechError, get_speech_service
 
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+AUDIO_ROUTE = "/webhooks/audio/files/"
+SPEECH_ENV = "PSOAS_SPEECH"  # "off" disables audio for every message
+PUBLIC_URL_ENV = "PSOAS_PUBLIC_URL"  # prefix for audio URLs; relative by default
+NON_TEXT_KEYS = ("image", "attachment", "custom", "elements")
 
 
-class CountingOutputChannel(OutputChannel):
-    """Passes every bot message on to the real channel and counts them."""
+def speech_enabled() -> bool:
+    return os.environ.get(SPEECH_ENV, "on").strip().lower() not in {"off", "0", "false", "no"}
+
+
+def plain_text(text: str) -> str:
+    """Markdown to something a voice can read."""
+    text = re.sub(r"[*_`#>]+", "", text)
+    text = re.sub(r"^\s*(?:[-•]|\d+\.)\s+", "", text, flags=re.MULTILINE)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+async def audio_url_for(spoken: str) -> str | None:
+    """URL of the audio for ``spoken``, synthesized off the event loop (None if impossible)."""
+    if not spoken or not speech_enabled():
+        return None
+    try:
+        cached = await asyncio.to_thread(get_speech_service().speak, spoken)
+    except (SpeechError, OSError):
+        logger.debug("no audio for a message", exc_info=True)
+        return None
+    return f"{os.environ.get(PUBLIC_URL_ENV, '').rstrip('/')}{AUDIO_ROUTE}{cached.name}"
+
+
+class CoachOutputChannel(OutputChannel):
+    """Wraps the channel Rasa created for a message: counts, speaks, keeps metadata."""
 
     def __init__(self, inner: OutputChannel) -> None:
         self.inner = inner
@@ -31,23 +70,55 @@ class CountingOutputChannel(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         self.sent += 1
-        await self.inner.send_response(recipient_id, message)
+        text = message.get("text")
+        if not text or not isinstance(self.inner, (CollectingOutputChannel, SocketIOOutput)):
+            await self.inner.send_response(recipient_id, message)
+            return
+        spoken = str(message.get("spoken") or plain_text(text))
+        whole: Dict[str, Any] = {"text": text, "spoken": spoken}
+        if "routine" in message:
+            whole["routine"] = message["routine"]
+        audio_url = await audio_url_for(spoken)
+        if audio_url:
+            whole["audio_url"] = audio_url
+        buttons = message.get("buttons") or message.get("quick_replies")
+        if isinstance(self.inner, SocketIOOutput):
+            if buttons:
+                # rasa-webchat's format for buttons
+                whole["quick_replies"] = [
+                    {"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                    for b in buttons
+                ]
+            await self.inner._send_message(recipient_id, whole)
+        else:
+            if buttons:
+                whole["buttons"] = buttons
+            await self.inner._persist_message({"recipient_id": recipient_id, **whole})
+        rest = {
+            k: v for k, v in message.items() if k in ("image", "attachment", "custom", "elements")
+        }
+        if any(rest.values()):
+            await self.inner.send_response(recipient_id, rest)
 
 
 def reply_even_on_failure(on_new_message: OnNewMessage) -> OnNewMessage:
-    """Wraps Rasa's message handler so that a failure still gets a clear reply."""
+    """Wraps Rasa's message handler: replies go through ``CoachOutputChannel``,
+    and a message that got no reply at all gets a clear one."""
 
     async def handle(message: UserMessage) -> None:
-        counter = CountingOutputChannel(message.output_channel)
-        message.output_channel = counter
+        output = CoachOutputChannel(message.output_channel)
+        message.output_channel = output
         try:
             await on_new_message(message)
         except Exception:
             logger.exception("handling a message from %s failed", message.sender_id)
-        if counter.sent == 0:
+        # an external event sent by a client (a reconnect with no routine running)
+        # may rightly get no reply
+        external = str(message.text or "").startswith("/EXTERNAL_")
+        if output.sent == 0 and not external:
             logger.warning("no reply to %s: telling them something went wrong", message.sender_id)
             trouble = get_content_store().message("trouble").reply
-            await counter.inner.send_response(
+            await output.send_response(
                 message.sender_id or "", {"text": trouble.text, "spoken": trouble.spoken}
             )
 

@@ -5,7 +5,8 @@ Same URL (``/webhooks/rest/webhook``) and JSON as the stock channel, plus:
   the "I didn't get any text" answer instead of an error);
 - a missing sender gets a fresh conversation id (returned as ``recipient_id``),
   never the shared ``default`` conversation;
-- a failure anywhere still gets a clear reply (``channels.guard``).
+- replies go out whole, with their spoken form and audio URL, and a failure
+  anywhere still gets a clear reply (``channels.guard``).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 180) -
 class Stack:
     """Action server + Rasa server with a SQLite tracker store in a temp folder."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, env: Dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.rasa_port = free_port()
         self.actions_port = free_port()
@@ -53,7 +53,12 @@ class Stack:
         )
         self.rasa: subprocess.Popen[bytes] | None = None
         self.actions: subprocess.Popen[bytes] | None = None
-        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.env = {
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PSOAS_AUDIO_DIR": str(workdir / "audio"),
+            **(env or {}),
+        }
 
     def _spawn(self, args: List[str], log: str) -> subprocess.Popen[bytes]:
         handle = open(self.workdir / log, "ab")  # noqa: SIM115 - lives as long as the process
@@ -103,6 +108,10 @@ class Stack:
     def stop_rasa(self) -> None:
         self._stop(self.rasa)
         self.rasa = None
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.rasa_port}"
 
     def send(self, sender: str, message: Any, timeout: float = 60) -> List[Dict[str, Any]]:
         """POST to the REST channel; returns the bot messages (raises on HTTP errors)."""

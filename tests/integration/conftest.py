@@ -13,7 +13,15 @@ from scripts.stack import MODEL, Stack
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run scripts/test (it trains first)")
-    running = Stack(tmp_path_factory.mktemp("stack"))
+    running = Stack(
+        tmp_path_factory.mktemp("stack"),
+        env={
+            # tests never touch the network: the offline voice only
+            "PSOAS_TTS_ENGINES": "espeak",
+            # typed-chat timing: holds start when announced, so tests stay short
+            "PSOAS_WORDS_PER_SECOND": "0",
+        },
+    )
     try:
         running.start_actions()
         running.start_rasa()

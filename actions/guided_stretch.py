@@ -1,0 +1,243 @@
+"""Guided stretch: the routine state machine wired into Rasa.
+
+The state lives in the ``routine`` slot (so a reload or a server restart loses
+nothing); timed cues are Rasa reminders with the intent ``EXTERNAL_routine_cue``
+(``kill_on_user_message=False``, so commands mid-hold do not drop them). Every
+reply carries the routine's state and upcoming schedule as ``routine`` metadata,
+so a client that receives no reminders (REST) can time the cues itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from abc import ABC
+from datetime import datetime, timedelta
+from typing import Any, Callable, Dict, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, ReminderCancelled, ReminderScheduled, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import CoachAction, latest_entity_values, latest_intent
+from actions.durations import parse_seconds
+from actions.routine import (
+    DEFAULT_WORDS_PER_SECOND,
+    RoutineMachine,
+    RoutineState,
+    Transition,
+)
+
+ROUTINE_SLOT = "routine"
+CUE_INTENT = "EXTERNAL_routine_cue"
+RECONNECT_CUE = "reconnect"
+DEFAULT_ROUTINE = "knee_to_chest_stretch"
+TOOL_ROUTINE = "release_tool_session"
+SPEECH_RATE_ENV = "PSOAS_WORDS_PER_SECOND"
+
+Command = Callable[[RoutineMachine, RoutineState, float], Transition]
+
+# what each intent means while a routine runs
+COMMANDS: Dict[str, Command] = {
+    "routine_next": lambda m, s, now: m.next(s, now),
+    "routine_previous": lambda m, s, now: m.previous(s, now),
+    "routine_pause": lambda m, s, now: m.pause(s, now),
+    "routine_resume": lambda m, s, now: m.resume(s, now),
+    "routine_stop": lambda m, s, now: m.stop(s, now),
+    "ask_time_left": lambda m, s, now: m.time_left(s, now),
+    "hold_longer": lambda m, s, now: m.longer(s, now),
+    "hold_shorter": lambda m, s, now: m.shorter(s, now),
+    # conversation intents that mean a routine command mid-routine
+    "ask_repeat": lambda m, s, now: m.repeat(s, now),
+    "ask_other_side": lambda m, s, now: m.switch_sides(s, now),
+    "ask_more_detail": lambda m, s, now: m.resume(s, now),
+    "affirm": lambda m, s, now: m.resume(s, now),
+    "ask_hold_duration": lambda m, s, now: m.time_left(s, now),
+}
+# intents answered by the routine only while one is running
+ROUTINE_ONLY_WHEN_ACTIVE = {
+    "ask_repeat",
+    "ask_other_side",
+    "ask_more_detail",
+    "affirm",
+    "ask_hold_duration",
+}
+
+_machine: RoutineMachine | None = None
+_machine_lock = threading.Lock()
+
+
+def get_machine() -> RoutineMachine:
+    """The process-wide machine; the speech rate comes from the environment."""
+    global _machine
+    with _machine_lock:
+        if _machine is None:
+            raw = os.environ.get(SPEECH_RATE_ENV, "").strip()
+            rate: float | None = DEFAULT_WORDS_PER_SECOND
+            if raw:
+                rate = float(raw) if float(raw) > 0 else None
+            _machine = RoutineMachine(words_per_second=rate)
+        return _machine
+
+
+def set_machine(machine: RoutineMachine | None) -> None:
+    """Replace the process-wide machine (tests); ``None`` resets it."""
+    global _machine
+    with _machine_lock:
+        _machine = machine
+
+
+def routine_state(tracker: Tracker) -> RoutineState:
+    return RoutineState.from_dict(tracker.get_slot(ROUTINE_SLOT))
+
+
+def routine_is_active(tracker: Tracker) -> bool:
+    return routine_state(tracker).active
+
+
+class RoutineAction(CoachAction, ABC):
+    """Applies a transition: says its cues, stores the state, (re)schedules reminders."""
+
+    @property
+    def machine(self) -> RoutineMachine:
+        return get_machine()
+
+    @staticmethod
+    def now() -> float:
+        return time.time()
+
+    def apply(
+        self, dispatcher: CollectingDispatcher, transition: Transition, now: float
+    ) -> List[EventType]:
+        payload = client_payload(self.machine, transition, now)
+        cues = transition.say
+        for index, cue in enumerate(cues):
+            extra = {"routine": payload} if index == len(cues) - 1 else {}
+            dispatcher.utter_message(text=cue.text, spoken=cue.spoken, **extra)
+        events: List[EventType] = [SlotSet(ROUTINE_SLOT, transition.state.to_dict())]
+        if transition.cancel_previous:
+            events.append(ReminderCancelled(intent_name=CUE_INTENT))
+        base = datetime.now() + timedelta(seconds=0)
+        for index, item in enumerate(transition.schedule):
+            events.append(
+                ReminderScheduled(
+                    CUE_INTENT,
+                    trigger_date_time=base + timedelta(seconds=item.delay_seconds),
+                    entities={"cue": item.cue_name, "generation": str(item.generation)},
+                    name=f"routine-{item.generation}-{index}-{item.cue_name}",
+                    kill_on_user_message=False,
+                )
+            )
+        return events
+
+
+def client_payload(machine: RoutineMachine, transition: Transition, now: float) -> Dict[str, Any]:
+    """What a client needs to show and time the routine by itself."""
+    state = transition.state
+    routine = machine.library.get(state.routine_id or "") if state.routine_id else None
+    step = (
+        routine.steps[state.step_index]
+        if routine is not None and 0 <= state.step_index < len(routine.steps)
+        else None
+    )
+    hold_ends_at = None
+    if state.hold_started_at is not None and state.hold_seconds:
+        hold_ends_at = state.hold_started_at + state.hold_seconds
+    return {
+        "status": state.status.value,
+        "routine_id": state.routine_id,
+        "title": routine.title if routine else None,
+        "step_index": state.step_index,
+        "step_count": len(routine.steps) if routine else 0,
+        "step_id": step.id if step else None,
+        "side": step.side if step else None,
+        "hold_seconds": state.hold_seconds,
+        "hold_started_at": state.hold_started_at,
+        "hold_ends_at": hold_ends_at,
+        "remaining_seconds": state.remaining_seconds,
+        "hold_override_seconds": state.hold_override_seconds,
+        "server_time": now,
+        "schedule": [
+            {"cue": item.cue_name, "at": now + item.delay_seconds} for item in transition.schedule
+        ],
+    }
+
+
+class ActionStartRoutine(RoutineAction):
+    """Starts a guided routine: the knee to chest stretch unless another is named."""
+
+    def name(self) -> str:
+        return "action_start_routine"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        routine_id = next(iter(latest_entity_values(tracker, "routine")), None)
+        if routine_id is None and latest_entity_values(tracker, "tool"):
+            routine_id = TOOL_ROUTINE
+        hold = requested_seconds(tracker)
+        now = self.now()
+        transition = self.machine.start(
+            routine_state(tracker), now, routine_id or DEFAULT_ROUTINE, hold_override=hold
+        )
+        return [*self.apply(dispatcher, transition, now), *self.disclaim_once(dispatcher, tracker)]
+
+
+class ActionControlRoutine(RoutineAction):
+    """Next, previous, pause, resume, stop, time left, hold changes, repeat, switch sides."""
+
+    def name(self) -> str:
+        return "action_control_routine"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        intent = latest_intent(tracker)
+        state = routine_state(tracker)
+        now = self.now()
+        if intent == "set_hold_duration":
+            transition = self.machine.set_hold(state, now, requested_seconds(tracker))
+        elif intent in COMMANDS:
+            transition = COMMANDS[intent](self.machine, state, now)
+        else:
+            transition = self.machine.time_left(state, now)
+        return self.apply(dispatcher, transition, now)
+
+
+class ActionHandleRoutineCue(RoutineAction):
+    """A reminder fired (or a client reconnected): the next timed cue, if still current."""
+
+    def name(self) -> str:
+        return "action_handle_routine_cue"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        cue = next(iter(latest_entity_values(tracker, "cue")), "")
+        state = routine_state(tracker)
+        now = self.now()
+        if cue == RECONNECT_CUE:
+            transition = self.machine.resume_after_reconnect(state, now)
+        else:
+            raw = next(iter(latest_entity_values(tracker, "generation")), "")
+            generation = int(raw) if raw.isdigit() else -1
+            transition = self.machine.timer_fired(state, now, cue, generation)
+        if not transition.say and not transition.schedule and transition.state == state:
+            return []  # a stale reminder: nothing to say, nothing changes
+        return self.apply(dispatcher, transition, now)
+
+
+def requested_seconds(tracker: Tracker) -> float | None:
+    """The hold the user asked for, negative when they said so ("-5 seconds", "minus 5")."""
+    text = str((tracker.latest_message or {}).get("text") or "").lower()
+    for value in latest_entity_values(tracker, "duration"):
+        seconds = parse_seconds(value)
+        if seconds is not None:
+            said_minus = re.search(
+                r"(?:-|\bminus |\bnegative )\s*" + re.escape(value.lower()), text
+            )
+            negative = bool(said_minus) or value.strip().startswith("-")
+            return float(-seconds if negative else seconds)
+    return None

@@ -1,0 +1,220 @@
+"""Render every text a guided routine can say into the audio cache, ahead of time.
+
+    .venv/bin/python -m scripts.prerender_audio              # render what is missing
+    .venv/bin/python -m scripts.prerender_audio --dry-run    # list the texts only
+
+So that starting a routine never waits on speech synthesis. The texts come from
+the routine machine itself (``actions/routine.py``), with the default settings:
+
+* every routine run hands-free to its end, as the server runs it (start, then
+  each scheduled cue at its time): the real sequence of cues;
+* each command (next, previous, repeat, pause, resume, stop, time left, switch
+  sides, longer, shorter, an out-of-range hold, pain, reconnect...) called once
+  in each state of that run, and in a paused state, and with no routine at all.
+
+Texts with numbers are only rendered for the numbers the defaults give ("30
+seconds left." at the start of a 30-second hold, "Okay, 45 seconds." after
+"longer"); any other number is synthesized when first asked for, as before.
+
+Audio goes through the configured speech service (``get_speech_service()``:
+``PSOAS_TTS_ENGINES``, ``PSOAS_AUDIO_DIR``...), so the cache keys are the ones
+the server uses. Texts already cached (by any engine of the chain) are skipped,
+so a second run renders nothing. Exit status: 0 when every text is in the cache
+(even if the fallback engine had to render some), 1 when some text could not be
+rendered by any engine, 2 on a configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Sequence, Set, Tuple
+
+from actions.content import ContentError
+from actions.routine import (
+    MASSAGE,
+    MAX_HOLD_SECONDS,
+    MIN_HOLD_SECONDS,
+    Cue,
+    RoutineLibrary,
+    RoutineMachine,
+    RoutineState,
+    Transition,
+    get_routine_library,
+)
+from actions.speech import CachedAudio, SpeechService, get_speech_service
+from scripts.render_routine import START, drive
+
+RECONNECT_AFTER_SECONDS = 3600.0  # long enough for "welcome back"
+
+HOLD_START, MASSAGE_START, TIME_LEFT = "hold_start", "massage_start", "time_left"
+NUMBERED = (HOLD_START, MASSAGE_START, TIME_LEFT)  # cues whose number follows the hold
+
+Command = Callable[[RoutineMachine, RoutineState, float], Transition]
+
+# every command once, in a state of a routine in progress
+COMMANDS: Dict[str, Command] = {
+    "next": lambda m, s, now: m.next(s, now),
+    "previous": lambda m, s, now: m.previous(s, now),
+    "repeat": lambda m, s, now: m.repeat(s, now),
+    "pause": lambda m, s, now: m.pause(s, now),
+    "resume": lambda m, s, now: m.resume(s, now),
+    "stop": lambda m, s, now: m.stop(s, now),
+    "time_left": lambda m, s, now: m.time_left(s, now),
+    "switch_sides": lambda m, s, now: m.switch_sides(s, now),
+    "set_hold_out_of_range": lambda m, s, now: m.set_hold(s, now, None),
+    "longer": lambda m, s, now: m.longer(s, now),
+    "shorter": lambda m, s, now: m.shorter(s, now),
+    "pain": lambda m, s, now: m.pain(s, now),
+    "reconnect": lambda m, s, now: m.resume_after_reconnect(s, now),
+    "reconnect_later": lambda m, s, now: m.resume_after_reconnect(s, now + RECONNECT_AFTER_SECONDS),
+}
+
+
+def _default_numbers(library: RoutineLibrary) -> Set[str]:
+    """The numbered cues as the default holds say them: "Hold for 30 seconds.",
+    "30 seconds left." (at the start of a hold)."""
+    texts: Set[str] = set()
+    for routine_id in library.ids():
+        routine = library.get(routine_id)
+        for step in routine.steps if routine else ():
+            if step.timed:
+                start = MASSAGE_START if step.kind == MASSAGE else HOLD_START
+                for name in (start, TIME_LEFT):
+                    texts.add(library.cue(name, seconds=step.hold_seconds).spoken)
+    return texts
+
+
+def collect_cues(machine: RoutineMachine, library: RoutineLibrary) -> List[Cue]:
+    """Every cue the routines say with the default settings, first occurrence of each
+    spoken text, in the order a person would meet them."""
+    seen: Dict[str, Cue] = {}
+    default_numbers = _default_numbers(library)
+
+    def add(transition: Transition) -> Transition:
+        for cue in transition.say:
+            if cue.name in NUMBERED and cue.spoken not in default_numbers:
+                continue  # a number the defaults never give (a time left mid-hold...)
+            seen.setdefault(cue.spoken, cue)
+        return transition
+
+    for routine_id in library.ids():
+        moments = drive(machine, routine_id)
+        for moment in moments:
+            add(moment.transition)
+        for moment in moments:
+            state, now = moment.transition.state, moment.at
+            if not state.active:
+                continue
+            paused = machine.pause(state, now).state
+            for command in COMMANDS.values():
+                add(command(machine, state, now))
+                add(command(machine, paused, now))
+        # the limits of "longer" and "shorter"
+        at_max = machine.start(RoutineState(), START, routine_id, MAX_HOLD_SECONDS).state
+        add(machine.longer(at_max, START))
+        at_min = machine.start(RoutineState(), START, routine_id, MIN_HOLD_SECONDS).state
+        add(machine.shorter(at_min, START))
+    # no routine in progress
+    idle = RoutineState()
+    for command in COMMANDS.values():
+        add(command(machine, idle, START))
+    add(machine.start(idle, START, "no such routine"))
+    first = library.ids()[0]
+    add(machine.start(idle, START, first, hold_override=MIN_HOLD_SECONDS - 1))
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    cue: Cue
+    audio: CachedAudio | None = None
+    error: str | None = None
+
+
+def prerender(service: SpeechService, cues: Sequence[Cue], jobs: int = 4) -> List[Outcome]:
+    """Each cue's spoken text from the cache, synthesized and stored when missing."""
+
+    def one(cue: Cue) -> Outcome:
+        try:
+            return Outcome(cue, audio=service.speak(cue.spoken))
+        except Exception as exc:  # SpeechError by contract; report anything, keep going
+            return Outcome(cue, error=f"{type(exc).__name__}: {exc}")
+
+    if jobs <= 1:
+        return [one(cue) for cue in cues]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, cues))
+
+
+def summary(outcomes: Sequence[Outcome], seconds: float, where: str) -> str:
+    new = Counter(o.audio.engine for o in outcomes if o.audio is not None and not o.audio.hit)
+    cached = sum(1 for o in outcomes if o.audio is not None and o.audio.hit)
+    failed = sum(1 for o in outcomes if o.audio is None)
+    engines = f" ({', '.join(f'{e} {n}' for e, n in sorted(new.items()))})" if new else ""
+    return (
+        f"prerender: {len(outcomes)} texts, {sum(new.values())} newly rendered{engines}, "
+        f"{cached} already cached, {failed} failed, {seconds:.1f} s, in {where}"
+    )
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    library: RoutineLibrary | None = None,
+    service: SpeechService | None = None,
+) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.prerender_audio",
+        description="Render every text a guided routine can say into the audio cache.",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="list the texts, render nothing")
+    parser.add_argument(
+        "--jobs", type=int, default=4, help="texts rendered at once (default: %(default)s)"
+    )
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    began = time.monotonic()
+    library = library or get_routine_library()
+    try:
+        cues = collect_cues(RoutineMachine(library), library)
+    except (ContentError, OSError) as exc:
+        print(f"error: cannot load the routines: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        for cue in cues:
+            print(f"{cue.name:<18} {cue.spoken}")
+        print(f"{len(cues)} texts")
+        return 0
+    try:
+        service = service or get_speech_service()
+    except ValueError as exc:
+        print(f"error: speech configuration: {exc}", file=sys.stderr)
+        return 2
+    outcomes = prerender(service, cues, args.jobs)
+    failures: List[Tuple[Cue, str]] = [(o.cue, o.error or "") for o in outcomes if o.audio is None]
+    for cue, error in failures:
+        print(f"failed: {cue.name} {cue.spoken!r}: {error}", file=sys.stderr)
+    print(summary(outcomes, time.monotonic() - began, str(service.cache.root)))
+    primary = service.synthesizer.engine
+    fallback = sum(
+        1 for o in outcomes if o.audio is not None and not o.audio.hit and o.audio.engine != primary
+    )
+    if fallback:
+        print(
+            f"note: {fallback} text(s) were rendered by a fallback engine, not {primary}; "
+            "the cache serves them as they are until those files are deleted",
+            file=sys.stderr,
+        )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""A guided stretch over socket.io, the way the web widget follows it.
+
+Drives a real Rasa server (reminders and all) with python-socketio: cues arrive
+in order, pause freezes and resume continues the remaining time, "it hurts"
+ends the routine, a reload resumes it, and every spoken message has audio.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any, Callable, Dict, List, Tuple
+
+import pytest
+import socketio
+
+from scripts.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+Message = Dict[str, Any]
+
+
+class Listener:
+    """A socket.io client in a session; records every bot message with its arrival time."""
+
+    def __init__(self, url: str, session_id: str) -> None:
+        self.session_id = session_id
+        self.received: List[Tuple[float, Message]] = []
+        self._lock = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        confirmed = threading.Event()
+        self.sio.on("session_confirm", lambda *_: confirmed.set())
+        self.sio.on("bot_uttered", self._record)
+        self.sio.connect(url, transports=["websocket"], wait_timeout=20)
+        self.sio.emit("session_request", {"session_id": session_id})
+        assert confirmed.wait(20), "no session_confirm"
+
+    def _record(self, data: Message) -> None:
+        with self._lock:
+            self.received.append((time.monotonic(), data))
+            self._lock.notify_all()
+
+    def say(self, text: str) -> None:
+        self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
+
+    def wait_for(
+        self, predicate: Callable[[Message], bool], timeout: float, after: int = 0
+    ) -> Tuple[float, Message]:
+        """The first message from index ``after`` on that matches, waiting up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                for arrived, message in self.received[after:]:
+                    if predicate(message):
+                        return arrived, message
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    texts = [m.get("text") for _, m in self.received[after:]]
+                    raise AssertionError(f"no matching message within {timeout} s; got {texts}")
+                self._lock.wait(left)
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.received)
+
+    def texts_since(self, mark: int) -> List[str]:
+        with self._lock:
+            return [str(m.get("text")) for _, m in self.received[mark:]]
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def routine_of(message: Message) -> Dict[str, Any] | None:
+    return message.get("routine")
+
+
+def status_is(status: str) -> Callable[[Message], bool]:
+    return lambda m: (routine_of(m) or {}).get("status") == status
+
+
+def has_text(fragment: str) -> Callable[[Message], bool]:
+    return lambda m: fragment.lower() in str(m.get("text", "")).lower()
+
+
+@pytest.fixture
+def listener(stack: Stack):
+    client = Listener(stack.url, f"sock-{uuid.uuid4().hex[:10]}")
+    yield client
+    client.close()
+
+
+def into_a_hold(listener: Listener, hold: int) -> Dict[str, Any]:
+    """Start the stretch, set a short hold, and skip the setup step into the first hold."""
+    mark = listener.mark()
+    listener.say(f"make it {hold} seconds")
+    listener.wait_for(lambda m: routine_of(m) is not None, 30, mark)
+    mark = listener.mark()
+    listener.say("guide me through the psoas stretch")
+    _, started = listener.wait_for(lambda m: routine_of(m) is not None, 30, mark)
+    assert started["routine"]["status"] == "running"
+    mark = listener.mark()
+    listener.say("next")
+    _, holding = listener.wait_for(
+        lambda m: (routine_of(m) or {}).get("hold_seconds", 0) > 0, 30, mark
+    )
+    assert holding["routine"]["hold_seconds"] == hold
+    return holding
+
+
+def test_cues_arrive_in_order_on_time_with_audio(stack: Stack, listener: Listener):
+    holding = into_a_hold(listener, 10)
+    mark = listener.mark()
+    ends_at = holding["routine"]["hold_ends_at"]
+    _, release = listener.wait_for(has_text("release"), 30, mark)
+    # the release cue comes when the hold ends (server clock), not before
+    assert release["routine"]["server_time"] >= ends_at - 0.05
+    # after the right side's hold, the routine moves to the left side
+    listener.wait_for(lambda m: (routine_of(m) or {}).get("side") == "left", 30, mark)
+    spoken = [m for _, m in listener.received if m.get("text")]
+    assert spoken and all(m.get("audio_url") for m in spoken)
+    with urllib.request.urlopen(stack.url + spoken[0]["audio_url"], timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "audio/wav"
+        assert "immutable" in response.headers["Cache-Control"]
+        assert response.read(4) == b"RIFF"
+
+
+def test_audio_outside_the_cache_is_refused(stack: Stack):
+    for name in ["..%2F..%2Fetc%2Fpasswd", "x.wav", "0" * 64 + ".wav"]:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{stack.url}/webhooks/audio/files/{name}", timeout=10)
+        assert refused.value.code == 404
+
+
+def test_pause_freezes_and_resume_continues(listener: Listener):
+    into_a_hold(listener, 12)
+    time.sleep(3)
+    mark = listener.mark()
+    listener.say("pause")
+    _, paused = listener.wait_for(status_is("paused"), 30, mark)
+    remaining = paused["routine"]["remaining_seconds"]
+    assert 6 <= remaining <= 10
+    time.sleep(remaining + 3)
+    assert not any("release" in t.lower() for t in listener.texts_since(mark)), (
+        "paused means paused"
+    )
+    mark = listener.mark()
+    listener.say("resume")
+    resumed_at, _ = listener.wait_for(status_is("running"), 30, mark)
+    released_at, _ = listener.wait_for(has_text("release"), 30, mark)
+    # the remaining time, not a fresh hold
+    assert released_at - resumed_at == pytest.approx(remaining, abs=1.5)
+
+
+def test_it_hurts_ends_the_routine(listener: Listener):
+    into_a_hold(listener, 8)
+    mark = listener.mark()
+    listener.say("ouch it hurts")
+    listener.wait_for(has_text("stop"), 30, mark)
+    listener.wait_for(status_is("stopped"), 30, mark)
+    mark = listener.mark()
+    time.sleep(10)  # the hold would have ended by now
+    assert listener.texts_since(mark) == [], "no cue after the routine stopped"
+
+
+def test_a_reload_resumes_the_routine(stack: Stack, listener: Listener):
+    into_a_hold(listener, 20)
+    listener.close()
+    reloaded = Listener(stack.url, listener.session_id)
+    try:
+        reloaded.say('/EXTERNAL_routine_cue{"cue": "reconnect"}')
+        _, resumed = reloaded.wait_for(has_text("seconds left"), 30)
+        assert resumed["routine"]["status"] == "running"
+        reloaded.wait_for(has_text("release"), 40)
+    finally:
+        reloaded.close()
+
+
+def test_a_reconnect_with_no_routine_is_quiet(stack: Stack):
+    client = Listener(stack.url, f"sock-{uuid.uuid4().hex[:10]}")
+    try:
+        client.say('/EXTERNAL_routine_cue{"cue": "reconnect"}')
+        time.sleep(4)
+        assert client.texts_since(0) == [], "no apology for a reconnect with nothing to resume"
+    finally:
+        client.close()
