@@ -25,12 +25,17 @@ from actions.base import CoachAction, latest_entity_values, latest_intent
 from actions.durations import parse_seconds
 from actions.routine import (
     DEFAULT_WORDS_PER_SECOND,
+    HALFWAY,
+    HOLD_END,
+    SETUP_END,
+    TEN_SECONDS_LEFT,
     RoutineMachine,
     RoutineState,
     Transition,
 )
 
 ROUTINE_SLOT = "routine"
+TIMED_CUES = (HALFWAY, TEN_SECONDS_LEFT, HOLD_END, SETUP_END)
 CUE_INTENT = "EXTERNAL_routine_cue"
 RECONNECT_CUE = "reconnect"
 DEFAULT_ROUTINE = "knee_to_chest_stretch"
@@ -109,7 +114,7 @@ class RoutineAction(CoachAction, ABC):
         return time.time()
 
     def apply(
-        self, dispatcher: CollectingDispatcher, transition: Transition, now: float
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, transition: Transition, now: float
     ) -> List[EventType]:
         payload = client_payload(self.machine, transition, now)
         cues = transition.say
@@ -117,20 +122,32 @@ class RoutineAction(CoachAction, ABC):
             extra = {"routine": payload} if index == len(cues) - 1 else {}
             dispatcher.utter_message(text=cue.text, spoken=cue.spoken, **extra)
         events: List[EventType] = [SlotSet(ROUTINE_SLOT, transition.state.to_dict())]
+        sender = tracker.sender_id
         if transition.cancel_previous:
-            events.append(ReminderCancelled(intent_name=CUE_INTENT))
-        base = datetime.now() + timedelta(seconds=0)
-        for index, item in enumerate(transition.schedule):
+            # Rasa schedules the reminders of an action before it cancels any, so
+            # a broad cancel (by intent) would also kill the new schedule: cancel
+            # exactly the previous generation's reminders, by name
+            previous = routine_state(tracker).generation
+            events += [
+                ReminderCancelled(name=reminder_name(sender, previous, cue)) for cue in TIMED_CUES
+            ]
+        base = datetime.now()
+        for item in transition.schedule:
             events.append(
                 ReminderScheduled(
                     CUE_INTENT,
                     trigger_date_time=base + timedelta(seconds=item.delay_seconds),
                     entities={"cue": item.cue_name, "generation": str(item.generation)},
-                    name=f"routine-{item.generation}-{index}-{item.cue_name}",
+                    name=reminder_name(sender, item.generation, item.cue_name),
                     kill_on_user_message=False,
                 )
             )
         return events
+
+
+def reminder_name(sender_id: str, generation: int, cue: str) -> str:
+    """Unique per conversation, generation and cue (Rasa keys its jobs by this name)."""
+    return f"routine-{sender_id}-{generation}-{cue}"
 
 
 def client_payload(machine: RoutineMachine, transition: Transition, now: float) -> Dict[str, Any]:
@@ -174,7 +191,9 @@ class ActionStartRoutine(RoutineAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        routine_id = next(iter(latest_entity_values(tracker, "routine")), None)
+        known = set(self.machine.library.ids())
+        # a mis-extracted value ("stretch") falls back to the default routine
+        routine_id = next((v for v in latest_entity_values(tracker, "routine") if v in known), None)
         if routine_id is None and latest_entity_values(tracker, "tool"):
             routine_id = TOOL_ROUTINE
         hold = requested_seconds(tracker)
@@ -182,7 +201,10 @@ class ActionStartRoutine(RoutineAction):
         transition = self.machine.start(
             routine_state(tracker), now, routine_id or DEFAULT_ROUTINE, hold_override=hold
         )
-        return [*self.apply(dispatcher, transition, now), *self.disclaim_once(dispatcher, tracker)]
+        return [
+            *self.apply(dispatcher, tracker, transition, now),
+            *self.disclaim_once(dispatcher, tracker),
+        ]
 
 
 class ActionControlRoutine(RoutineAction):
@@ -203,7 +225,7 @@ class ActionControlRoutine(RoutineAction):
             transition = COMMANDS[intent](self.machine, state, now)
         else:
             transition = self.machine.time_left(state, now)
-        return self.apply(dispatcher, transition, now)
+        return self.apply(dispatcher, tracker, transition, now)
 
 
 class ActionHandleRoutineCue(RoutineAction):
@@ -226,7 +248,7 @@ class ActionHandleRoutineCue(RoutineAction):
             transition = self.machine.timer_fired(state, now, cue, generation)
         if not transition.say and not transition.schedule and transition.state == state:
             return []  # a stale reminder: nothing to say, nothing changes
-        return self.apply(dispatcher, transition, now)
+        return self.apply(dispatcher, tracker, transition, now)
 
 
 def requested_seconds(tracker: Tracker) -> float | None:

@@ -49,7 +49,7 @@ class SafetyAction(RoutineAction, ABC):
         state = routine_state(tracker)
         if state.active:
             now = self.now()
-            events = self.apply(dispatcher, self.machine.pain(state, now), now)
+            events = self.apply(dispatcher, tracker, self.machine.pain(state, now), now)
         reply = self.response_for(tracker, self.kind) or self.screen.generic(self.kind)
         if self.kind == RED_FLAG:
             # a condition mentioned alongside a red flag is answered too

@@ -37,7 +37,11 @@ def reminders(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def cancelled(events: List[Dict[str, Any]]) -> bool:
-    return any(e["event"] == "cancel_reminder" and e["intent"] == CUE_INTENT for e in events)
+    return any(e["event"] == "cancel_reminder" for e in events)
+
+
+def cancelled_names(events: List[Dict[str, Any]]) -> set[str]:
+    return {e["name"] for e in events if e["event"] == "cancel_reminder"}
 
 
 def start(run_action, tracker_factory, text="guide me through a psoas stretch", **kwargs):
@@ -58,6 +62,7 @@ def test_start_speaks_the_intro_and_first_step_and_schedules_reminders(
     assert scheduled
     for reminder in scheduled:
         assert reminder["intent"] == CUE_INTENT
+        assert reminder["name"].startswith("routine-test-user-")
         assert reminder["kill_on_user_msg"] is False
         assert reminder["entities"]["generation"] == str(state["generation"])
     # the last message carries the state and schedule for clients without reminders
@@ -72,6 +77,7 @@ def test_start_speaks_the_intro_and_first_step_and_schedules_reminders(
         ([{"entity": "routine", "value": "deep_massage"}], "deep_massage"),
         ([{"entity": "tool", "value": "release tool"}], "release_tool_session"),
         ([], "knee_to_chest_stretch"),
+        ([{"entity": "routine", "value": "stretch"}], "knee_to_chest_stretch"),
     ],
 )
 def test_start_picks_the_named_routine(entities, routine_id, tracker_factory, run_action):
@@ -101,20 +107,26 @@ def test_pause_freezes_and_resume_continues_the_remaining_time(
 ):
     _, state = start(run_action, tracker_factory)
     # skip the setup step into the first hold
-    state = slot_events(control(run_action, tracker_factory, "routine_next", state))["routine"]
+    events = control(run_action, tracker_factory, "routine_next", state)
+    reminders_of_hold = reminders(events)
+    state = slot_events(events)["routine"]
     assert state["hold_seconds"] == 30
     fake_clock["now"] += 12
     events = control(run_action, tracker_factory, "routine_pause", state)
     paused = slot_events(events)["routine"]
     assert paused["status"] == "paused"
     assert paused["remaining_seconds"] == pytest.approx(18)
-    assert cancelled(events) and not reminders(events)
+    assert not reminders(events)
+    # exactly the running hold's reminders are cancelled, by name
+    assert {r["name"] for r in reminders_of_hold} <= cancelled_names(events)
     fake_clock["now"] += 300  # a long break changes nothing
     events = control(run_action, tracker_factory, "routine_resume", paused)
     resumed = slot_events(events)["routine"]
     assert resumed["status"] == "running"
     ends = [r for r in reminders(events) if r["entities"]["cue"] == "hold_end"]
     assert len(ends) == 1
+    # the new schedule is not cancelled by the same action
+    assert not {r["name"] for r in reminders(events)} & cancelled_names(events)
     payload = [m for m in dispatcher.messages if "routine" in m][-1]["routine"]
     hold_end = next(s for s in payload["schedule"] if s["cue"] == "hold_end")
     assert hold_end["at"] - fake_clock["now"] == pytest.approx(18)

@@ -41,7 +41,7 @@ class Listener:
 
     def _record(self, data: Message) -> None:
         with self._lock:
-            self.received.append((time.monotonic(), data))
+            self.received.append((time.time(), data))
             self._lock.notify_all()
 
     def say(self, text: str) -> None:
@@ -51,15 +51,15 @@ class Listener:
         self, predicate: Callable[[Message], bool], timeout: float, after: int = 0
     ) -> Tuple[float, Message]:
         """The first message from index ``after`` on that matches, waiting up to ``timeout``."""
-        deadline = time.monotonic() + timeout
+        deadline = time.time() + timeout
         with self._lock:
             while True:
                 for arrived, message in self.received[after:]:
                     if predicate(message):
                         return arrived, message
-                left = deadline - time.monotonic()
+                left = deadline - time.time()
                 if left <= 0:
-                    texts = [m.get("text") for _, m in self.received[after:]]
+                    texts = [m.get("text") for _, m in self.received]
                     raise AssertionError(f"no matching message within {timeout} s; got {texts}")
                 self._lock.wait(left)
 
@@ -116,9 +116,10 @@ def test_cues_arrive_in_order_on_time_with_audio(stack: Stack, listener: Listene
     holding = into_a_hold(listener, 10)
     mark = listener.mark()
     ends_at = holding["routine"]["hold_ends_at"]
-    _, release = listener.wait_for(has_text("release"), 30, mark)
-    # the release cue comes when the hold ends (server clock), not before
-    assert release["routine"]["server_time"] >= ends_at - 0.05
+    released_at, _ = listener.wait_for(has_text("release"), 30, mark)
+    # the release cue comes when the hold ends (same machine, same clock), not
+    # before, and not late (the benchmark measures the error precisely)
+    assert ends_at - 0.05 <= released_at <= ends_at + 2
     # after the right side's hold, the routine moves to the left side
     listener.wait_for(lambda m: (routine_of(m) or {}).get("side") == "left", 30, mark)
     spoken = [m for _, m in listener.received if m.get("text")]
@@ -161,8 +162,9 @@ def test_it_hurts_ends_the_routine(listener: Listener):
     into_a_hold(listener, 8)
     mark = listener.mark()
     listener.say("ouch it hurts")
-    listener.wait_for(has_text("stop"), 30, mark)
     listener.wait_for(status_is("stopped"), 30, mark)
+    _, answer = listener.wait_for(has_text("can't diagnose"), 30, mark)
+    assert "Stop now and rest" in answer["text"]
     mark = listener.mark()
     time.sleep(10)  # the hold would have ended by now
     assert listener.texts_since(mark) == [], "no cue after the routine stopped"
@@ -189,3 +191,19 @@ def test_a_reconnect_with_no_routine_is_quiet(stack: Stack):
         assert client.texts_since(0) == [], "no apology for a reconnect with nothing to resume"
     finally:
         client.close()
+
+
+def test_two_clients_on_one_conversation_see_the_same_routine(stack: Stack, listener: Listener):
+    into_a_hold(listener, 15)
+    second = Listener(stack.url, listener.session_id)
+    try:
+        mark_first, mark_second = listener.mark(), second.mark()
+        second.say("pause")
+        # the command from one device pauses the routine both are following
+        listener.wait_for(status_is("paused"), 30, mark_first)
+        second.wait_for(status_is("paused"), 30, mark_second)
+        mark_first = listener.mark()
+        listener.say("stop")
+        second.wait_for(status_is("stopped"), 30, mark_second)
+    finally:
+        second.close()
