@@ -9,7 +9,6 @@ so a client that receives no reminders (REST) can time the cues itself.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -24,7 +23,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import CoachAction, latest_entity_values, latest_intent
 from actions.durations import parse_seconds
 from actions.routine import (
-    DEFAULT_WORDS_PER_SECOND,
     HALFWAY,
     HOLD_END,
     SETUP_END,
@@ -32,6 +30,7 @@ from actions.routine import (
     RoutineMachine,
     RoutineState,
     Transition,
+    words_per_second_from_env,
 )
 
 ROUTINE_SLOT = "routine"
@@ -40,7 +39,6 @@ CUE_INTENT = "EXTERNAL_routine_cue"
 RECONNECT_CUE = "reconnect"
 DEFAULT_ROUTINE = "knee_to_chest_stretch"
 TOOL_ROUTINE = "release_tool_session"
-SPEECH_RATE_ENV = "PSOAS_WORDS_PER_SECOND"
 
 Command = Callable[[RoutineMachine, RoutineState, float], Transition]
 
@@ -79,11 +77,7 @@ def get_machine() -> RoutineMachine:
     global _machine
     with _machine_lock:
         if _machine is None:
-            raw = os.environ.get(SPEECH_RATE_ENV, "").strip()
-            rate: float | None = DEFAULT_WORDS_PER_SECOND
-            if raw:
-                rate = float(raw) if float(raw) > 0 else None
-            _machine = RoutineMachine(words_per_second=rate)
+            _machine = RoutineMachine(words_per_second=words_per_second_from_env())
         return _machine
 
 

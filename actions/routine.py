@@ -28,6 +28,7 @@ position) starts counting, and may lie a few seconds after ``now``.
 from __future__ import annotations
 
 import math
+import os
 import string
 import threading
 from abc import ABC, abstractmethod
@@ -49,6 +50,19 @@ HALFWAY_FROM_SECONDS = 20  # holds this long get a "halfway" cue
 TEN_SECONDS_LEFT_FROM_SECONDS = 25  # holds this long get a "ten seconds left" cue
 AWAY_LIMIT_SECONDS = 120  # on reconnect, a hold over by more than this pauses
 DEFAULT_WORDS_PER_SECOND = 2.5  # speech rate used to let the cues be said first
+SPEECH_RATE_ENV = "PSOAS_WORDS_PER_SECOND"
+
+
+def words_per_second_from_env() -> float | None:
+    """The speech rate from ``PSOAS_WORDS_PER_SECOND``: a positive number, or ``0``
+    for none (typed chat); unset or unreadable gives the default."""
+    raw = os.environ.get(SPEECH_RATE_ENV, "").strip()
+    try:
+        rate = float(raw) if raw else DEFAULT_WORDS_PER_SECOND
+    except ValueError:
+        return DEFAULT_WORDS_PER_SECOND
+    return rate if rate > 0 else None
+
 
 RIGHT, LEFT, NO_SIDE = "right", "left", "none"
 SIDES = (RIGHT, LEFT, NO_SIDE)

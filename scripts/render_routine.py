@@ -47,6 +47,7 @@ from actions.routine import (
     Transition,
     get_routine_library,
     valid_hold,
+    words_per_second_from_env,
 )
 from actions.speech import EspeakSynthesizer, SpeechError, SpeechSynthesizer
 
@@ -255,7 +256,9 @@ def render(
     hold out of range), ``SpeechError`` (no audio) or ``OSError`` (cannot write)."""
     if hold is not None and valid_hold(hold) != hold:
         raise ValueError(hold_error(hold))
-    moments = drive(machine or RoutineMachine(), routine_id, hold)
+    moments = drive(
+        machine or RoutineMachine(words_per_second=words_per_second_from_env()), routine_id, hold
+    )
     final = moments[-1].transition.state
     if final.status is not Status.FINISHED:
         raise RuntimeError(f"routine {routine_id!r} ended {final.status.value}, not finished")
@@ -356,7 +359,12 @@ def main(argv: Sequence[str] | None = None, library: RoutineLibrary | None = Non
 
     began = time.monotonic()
     try:
-        rendered = render(args.routine, args.output, hold, machine=RoutineMachine(library))
+        rendered = render(
+            args.routine,
+            args.output,
+            hold,
+            machine=RoutineMachine(library, words_per_second=words_per_second_from_env()),
+        )
     except (SpeechError, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
