@@ -58,6 +58,18 @@ async def audio_url_for(spoken: str) -> str | None:
     return f"{os.environ.get(PUBLIC_URL_ENV, '').rstrip('/')}{AUDIO_ROUTE}{cached.name}"
 
 
+def socketio_form(message: Dict[str, Any]) -> Dict[str, Any]:
+    """A whole message as socket.io clients expect it: buttons as rasa-webchat's
+    ``quick_replies``."""
+    out = {k: v for k, v in message.items() if k not in ("buttons", "recipient_id")}
+    buttons = message.get("buttons") or message.get("quick_replies")
+    if buttons:
+        out["quick_replies"] = [
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
+        ]
+    return out
+
+
 class CoachOutputChannel(OutputChannel):
     """Wraps the channel Rasa created for a message: counts, speaks, keeps metadata."""
 
@@ -82,17 +94,11 @@ class CoachOutputChannel(OutputChannel):
         if audio_url:
             whole["audio_url"] = audio_url
         buttons = message.get("buttons") or message.get("quick_replies")
+        if buttons:
+            whole["buttons"] = buttons
         if isinstance(self.inner, SocketIOOutput):
-            if buttons:
-                # rasa-webchat's format for buttons
-                whole["quick_replies"] = [
-                    {"content_type": "text", "title": b["title"], "payload": b["payload"]}
-                    for b in buttons
-                ]
-            await self.inner._send_message(recipient_id, whole)
+            await self.inner._send_message(recipient_id, socketio_form(whole))
         else:
-            if buttons:
-                whole["buttons"] = buttons
             await self.inner._persist_message({"recipient_id": recipient_id, **whole})
         rest = {
             k: v for k, v in message.items() if k in ("image", "attachment", "custom", "elements")
