@@ -163,6 +163,8 @@ def client_payload(machine: RoutineMachine, transition: Transition, now: float) 
         "step_index": state.step_index,
         "step_count": len(routine.steps) if routine else 0,
         "step_id": step.id if step else None,
+        # the step's short spoken form: what a screen shows in large type
+        "instruction": step.spoken if step else None,
         "side": step.side if step else None,
         "hold_seconds": state.hold_seconds,
         "hold_started_at": state.hold_started_at,

@@ -52,7 +52,82 @@ MODEL_DIR_ENV = "PSOAS_SPEECH_MODEL_DIR"
 WORKERS_ENV = "PSOAS_RECOGNIZER_WORKERS"
 MIN_SPEECH_SECONDS = 0.15  # less voiced audio than this: nothing was said
 REQUEST_TIMEOUT_SECONDS = 30.0
+QUEUE_TIMEOUT_SECONDS = 15.0  # no worker free by then: busy (the user may type)
 FILLERS = frozenset({"<s>", "</s>", "<sil>", "[NOISE]", "[SPEECH]"})
+# words that say nothing on their own: a transcript of only these (noise heard
+# as "the on and", a hum heard as "um") is never acted upon, however sure
+FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "so",
+        "as",
+        "of",
+        "on",
+        "in",
+        "at",
+        "to",
+        "for",
+        "with",
+        "by",
+        "from",
+        "up",
+        "off",
+        "out",
+        "into",
+        "over",
+        "it",
+        "its",
+        "it's",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "then",
+        "than",
+        "is",
+        "am",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "i",
+        "me",
+        "my",
+        "you",
+        "your",
+        "we",
+        "us",
+        "our",
+        "he",
+        "she",
+        "him",
+        "her",
+        "they",
+        "them",
+        "their",
+        "um",
+        "uh",
+        "er",
+        "erm",
+        "hmm",
+        "mm",
+        "mhm",
+        "ah",
+        "oh",
+        "eh",
+        "huh",
+        "well",
+        "like",
+        "just",
+    ]
+)
 
 # Lowest confidence acted upon, per model (bench/voice.py measured these; see
 # docs/benchmarks.md). Barge-in is strictest: the microphone also hears the
@@ -77,10 +152,15 @@ class Recognition:
     def heard_speech(self) -> bool:
         return bool(self.transcript)
 
+    @property
+    def says_something(self) -> bool:
+        """At least one word that is not a function word or a filler."""
+        return any(word not in FUNCTION_WORDS for word in self.transcript.split())
+
     def accepted(self, threshold: float | None = None) -> bool:
-        """Confident enough to act upon."""
+        """Confident enough, and meaningful enough, to act upon."""
         limit = MIN_CONFIDENCE.get(self.model, 0.5) if threshold is None else threshold
-        return self.heard_speech and self.confidence >= limit
+        return self.says_something and self.confidence >= limit
 
 
 class RecognitionError(Exception):
@@ -171,13 +251,12 @@ class PocketsphinxRecognizer(SpeechRecognizer):
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or model_dir()
         self._decoder: Any = None
-        self._vad: Any = None
         self._closed: Dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
     def load(self) -> None:
         """Loads the acoustic model and every language model (about 0.3 s)."""
-        from pocketsphinx import Decoder, Vad, get_model_path
+        from pocketsphinx import Decoder, get_model_path
 
         missing = [
             n
@@ -202,11 +281,13 @@ class PocketsphinxRecognizer(SpeechRecognizer):
             lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
             self._closed[name] = frozenset(line.strip() for line in lines if line.strip())
         self._decoder = decoder
-        self._vad = Vad(mode=Vad.MEDIUM_LOOSE, sample_rate=SAMPLE_RATE)
 
     def speech_seconds(self, samples: bytes) -> float:
-        """Seconds of voiced audio (WebRTC's voice activity detector)."""
-        vad = self._vad
+        """Seconds of voiced audio (WebRTC's voice activity detector, a fresh one
+        for each recording: it carries state from one frame to the next)."""
+        from pocketsphinx import Vad
+
+        vad = Vad(mode=Vad.MEDIUM_LOOSE, sample_rate=SAMPLE_RATE)
         size = vad.frame_bytes
         voiced = sum(
             1
@@ -226,6 +307,10 @@ class PocketsphinxRecognizer(SpeechRecognizer):
             if speech < MIN_SPEECH_SECONDS:
                 return Recognition("", 0.0, model, speech)
             decoder = self._decoder
+            # feature extraction keeps noise statistics from one utterance to the
+            # next: reset, so that what a worker heard before (another
+            # conversation) never changes what it hears now
+            decoder.reinit_feat()
             decoder.activate_search(model)
             decoder.start_utt()
             decoder.process_raw(prepared, full_utt=True)
@@ -334,7 +419,16 @@ class RecognitionService:
             if self._idle is not None:
                 return
             idle: asyncio.Queue[_Worker] = asyncio.Queue()
-            workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+            started = await asyncio.gather(
+                *(self._spawn() for _ in range(self.size)), return_exceptions=True
+            )
+            workers = [w for w in started if isinstance(w, _Worker)]
+            failed = [e for e in started if isinstance(e, BaseException)]
+            if failed:  # all or nothing: no worker is left running outside the pool
+                for worker in workers:
+                    await worker.stop()
+                    self._all.remove(worker)
+                raise failed[0]
             for worker in workers:
                 idle.put_nowait(worker)
             self._idle = idle
@@ -370,7 +464,16 @@ class RecognitionService:
             raise ValueError(f"unknown language model {model!r}")
         await self.start()
         assert self._idle is not None
-        worker = await self._idle.get()
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), QUEUE_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError as exc:
+            raise RecognitionError("every recognition worker is busy") from exc
+        if not worker.alive:  # died while idle (killed, out of memory): a fresh one
+            try:
+                worker = await self._fresh(worker)
+            except RecognitionError:
+                self._idle.put_nowait(worker)  # the next request tries again
+                raise
         healthy = True
         try:
             answer = await asyncio.wait_for(worker.ask(samples, model), self.timeout)
@@ -391,15 +494,22 @@ class RecognitionService:
             speech_seconds=float(answer["speech_seconds"]),
         )
 
-    async def _replace(self, worker: _Worker) -> None:
+    async def _fresh(self, worker: _Worker) -> _Worker:
+        """A new worker in place of ``worker`` (stopped)."""
         await worker.stop()
         with contextlib.suppress(ValueError):
             self._all.remove(worker)
+        return await self._spawn()
+
+    async def _replace(self, worker: _Worker) -> None:
         assert self._idle is not None
         try:
-            self._idle.put_nowait(await self._spawn())
+            self._idle.put_nowait(await self._fresh(worker))
         except RecognitionError:
             logger.exception("could not restart a recognition worker")
+            # back in the queue, dead: the next request tries again (and fails
+            # fast if it cannot) instead of waiting for a worker that never comes
+            self._idle.put_nowait(worker)
 
     @property
     def pids(self) -> List[int]:

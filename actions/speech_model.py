@@ -86,7 +86,7 @@ BARGE_IN_INTENTS = frozenset({"routine_stop", "routine_pause"})
 
 # holds a person may ask for, spoken (5 s to 3 min)
 SPOKEN_DURATIONS = (
-    [f"{n} seconds" for n in (5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 75, 90, 120)]
+    [f"{n} seconds" for n in [*range(5, 61), 70, 75, 80, 90, 100, 120, 150, 180]]
     + ["a minute", "one minute", "two minutes", "three minutes", "half a minute"]
     + ["a minute and a half", "a full minute", "ninety seconds"]
 )
@@ -450,7 +450,8 @@ def arpa_language_model(
         for history, followers in by_history.items():
             history_total = sum(c for _, c in followers)
             for word, count in followers:
-                prob[history + (word,)] = (count - d) / history_total
+                gram = (*history, word)
+                prob[gram] = (count - d) / history_total
             left = d * len(followers) / history_total
             lower_seen = sum(_backed_off(prob, backoff, (*history[1:], w)) for w, _ in followers)
             denominator = max(1e-9, 1.0 - lower_seen)
@@ -522,6 +523,8 @@ class SpeechContent:
     pronunciations: Dict[str, List[List[str]]] = field(default_factory=dict)
     routine_phrases: List[str] = field(default_factory=list)
     barge_in_phrases: List[str] = field(default_factory=list)
+    red_flag_phrases: List[str] = field(default_factory=list)
+    condition_phrases: List[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path | None = None) -> SpeechContent:
@@ -540,6 +543,8 @@ class SpeechContent:
             pronunciations=pronunciations,
             routine_phrases=[str(p) for p in data.get("routine_phrases") or []],
             barge_in_phrases=[str(p) for p in data.get("barge_in_phrases") or []],
+            red_flag_phrases=[str(p) for p in data.get("red_flag_phrases") or []],
+            condition_phrases=[str(p) for p in data.get("condition_phrases") or []],
         )
 
 
@@ -558,16 +563,16 @@ def closed_form(words: Sequence[str]) -> str:
     return " ".join(w for w in words if w not in FILLER_WORDS)
 
 
-def _expand_durations(example: Example, normaliser: Normaliser) -> List[List[str]]:
-    """A hold command with a duration, said with every hold a person may ask for."""
+def _with_duration(example: Example, spoken: str, normaliser: Normaliser) -> List[str] | None:
+    """A hold command said with another duration, or None if it names none."""
     spans = [(s, e) for s, e, entity in example.entities if entity == "duration"]
     if not spans:
-        return []
+        return None
     start, end = spans[0]
-    return [
-        normaliser.words(example.text[:start] + spoken + example.text[end:])
-        for spoken in SPOKEN_DURATIONS
-    ]
+    return normaliser.words(example.text[:start] + spoken + example.text[end:])
+
+
+DURATION_TEMPLATES_PER_HOLD = 3  # each spoken hold, in this many commands
 
 
 def build_corpus(
@@ -577,7 +582,7 @@ def build_corpus(
     questions: List[List[str]] = []
     commands: List[List[str]] = []
     barge_in: List[List[str]] = []
-    duration_variants: List[List[str]] = []
+    templates: List[Example] = []
     for example in examples:
         words = normaliser.words(example.text)
         if not words:
@@ -587,16 +592,28 @@ def build_corpus(
             commands.append(words)
         if example.intent in BARGE_IN_INTENTS and len(words) <= 4:
             barge_in.append(words)
-        if example.intent == "set_hold_duration":
-            duration_variants.extend(_expand_durations(example, normaliser))
-    # the durations once each (not once per template: the templates stay as
-    # likely as the other commands)
-    seen = {tuple(s) for s in commands}
-    variants = [v for v in dict.fromkeys(tuple(v) for v in duration_variants) if v not in seen]
-    commands.extend(list(v) for v in variants[: len(SPOKEN_DURATIONS) * 3])
-    questions.extend(list(v) for v in variants[: len(SPOKEN_DURATIONS)])
+        if example.intent == "set_hold_duration" and any(
+            entity == "duration" for _, _, entity in example.entities
+        ):
+            templates.append(example)
+    # every hold a person may ask for, each said in a few of the commands'
+    # wordings (rotating through them, so no wording dominates the model)
+    for index, spoken in enumerate(SPOKEN_DURATIONS):
+        for turn in range(DURATION_TEMPLATES_PER_HOLD if templates else 0):
+            template = templates[(index * DURATION_TEMPLATES_PER_HOLD + turn) % len(templates)]
+            variant = _with_duration(template, spoken, normaliser)
+            if variant:
+                commands.append(variant)
+                if turn == 0:
+                    questions.append(variant)
     for phrase in content.routine_phrases:
         commands.append(normaliser.words(phrase))
+    # the safety screen must win by voice too: its words must be hearable
+    for phrase in content.red_flag_phrases:
+        questions.append(normaliser.words(phrase))
+        commands.append(normaliser.words(phrase))
+    for phrase in content.condition_phrases:
+        questions.append(normaliser.words(phrase))
     for phrase in content.barge_in_phrases:
         barge_in.append(normaliser.words(phrase))
     return SpeechCorpus({QUESTIONS: questions, COMMANDS: commands, BARGE_IN: barge_in})

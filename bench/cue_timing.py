@@ -41,7 +41,7 @@ class Recorder:
         self.sio.on("session_confirm", lambda *_: confirmed.set())
         self.sio.on("bot_uttered", self._record)
         self.sio.connect(url, transports=["websocket"], wait_timeout=20)
-        self.sio.emit("session_request", {"session_id": self.session})
+        self.sio.emit("session_request", {"session_id": self.session, "rich": True})
         confirmed.wait(20)
 
     def _record(self, data: Dict[str, Any]) -> None:

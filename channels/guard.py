@@ -10,6 +10,11 @@
 - **Whole.** A message goes out as one JSON object with its metadata (``spoken``,
   ``audio_url``, ``routine``), instead of Rasa's default of splitting paragraphs
   into separate messages and dropping the metadata.
+- **Compatible.** Over socket.io, that rich form only goes to clients that asked
+  for it (``"rich": true`` in ``session_request``, as our widget does); other
+  clients, such as an unmodified rasa-webchat, get Rasa's stock form (``text``,
+  and ``quick_replies`` for buttons, nothing else), which they require to the
+  key. Each socket waits in the room ``<session>:rich`` or ``<session>:plain``.
 """
 
 from __future__ import annotations
@@ -58,9 +63,20 @@ async def audio_url_for(spoken: str) -> str | None:
     return f"{os.environ.get(PUBLIC_URL_ENV, '').rstrip('/')}{AUDIO_ROUTE}{cached.name}"
 
 
+RICH_ROOM, PLAIN_ROOM = ":rich", ":plain"
+
+
+def rich_room(session_id: str) -> str:
+    return f"{session_id}{RICH_ROOM}"
+
+
+def plain_room(session_id: str) -> str:
+    return f"{session_id}{PLAIN_ROOM}"
+
+
 def socketio_form(message: Dict[str, Any]) -> Dict[str, Any]:
-    """A whole message as socket.io clients expect it: buttons as rasa-webchat's
-    ``quick_replies``."""
+    """A whole message for clients that asked for the rich form: buttons as
+    socket.io's ``quick_replies``, plus ``spoken``, ``audio_url``, ``routine``."""
     out = {k: v for k, v in message.items() if k not in ("buttons", "recipient_id")}
     buttons = message.get("buttons") or message.get("quick_replies")
     if buttons:
@@ -68,6 +84,30 @@ def socketio_form(message: Dict[str, Any]) -> Dict[str, Any]:
             {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
         ]
     return out
+
+
+def stock_form(message: Dict[str, Any]) -> Dict[str, Any]:
+    """The same message as Rasa's own socket.io channel sends it: ``text`` alone,
+    or ``text`` and ``quick_replies``."""
+    rich = socketio_form(message)
+    out: Dict[str, Any] = {"text": rich.get("text", "")}
+    if rich.get("quick_replies"):
+        out["quick_replies"] = rich["quick_replies"]
+    return out
+
+
+async def emit_to_session(output: SocketIOOutput, session_id: str, message: Dict[str, Any]) -> None:
+    """Emit a whole message to every socket of a session, in the form each asked for."""
+    rooms = output.sio.manager.rooms.get("/", {})
+    rich, plain = rich_room(session_id), plain_room(session_id)
+    if rich not in rooms and plain not in rooms:
+        # sockets that never sent a session_request (or no session persistence)
+        await output._send_message(session_id, socketio_form(message))
+        return
+    if rich in rooms:
+        await output._send_message(rich, socketio_form(message))
+    if plain in rooms:
+        await output._send_message(plain, stock_form(message))
 
 
 class CoachOutputChannel(OutputChannel):
@@ -97,7 +137,7 @@ class CoachOutputChannel(OutputChannel):
         if buttons:
             whole["buttons"] = buttons
         if isinstance(self.inner, SocketIOOutput):
-            await self.inner._send_message(recipient_id, socketio_form(whole))
+            await emit_to_session(self.inner, recipient_id, whole)
         else:
             await self.inner._persist_message({"recipient_id": recipient_id, **whole})
         rest = {

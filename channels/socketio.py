@@ -2,7 +2,9 @@
 
 Same events and options as the stock channel (``user_uttered`` /
 ``bot_uttered``, ``session_persistence``), so stock widgets such as
-rasa-webchat work unchanged.
+rasa-webchat work unchanged: they get Rasa's stock message form. A client that
+sends ``"rich": true`` in its ``session_request`` (our web widget) gets whole
+messages with ``spoken``, ``audio_url`` and ``routine`` instead.
 
 The running channel is remembered (``socketio_output``) so that other channels
 can reach a conversation's socket.io session: the voice channel hands it the
@@ -11,13 +13,20 @@ timed cues of a routine that was started or changed by voice.
 
 from __future__ import annotations
 
+import uuid
 import weakref
 from typing import Any, Dict
 
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from channels.guard import OnNewMessage, reply_even_on_failure, socketio_form
+from channels.guard import (
+    OnNewMessage,
+    emit_to_session,
+    plain_room,
+    reply_even_on_failure,
+    rich_room,
+)
 
 _running: weakref.ReferenceType[SocketIOChannel] | None = None
 
@@ -32,6 +41,22 @@ class SocketIOChannel(SocketIOInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         global _running
         blueprint = super().blueprint(reply_even_on_failure(on_new_message))
+        sio = self.sio
+        assert sio is not None
+
+        # replaces Rasa's handler: the same, plus the room of the form asked for
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: str, data: Dict[str, Any] | None) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or not session_id.strip():
+                session_id = uuid.uuid4().hex
+            rich = data.get("rich") is True
+            if self.session_persistence:
+                sio.enter_room(sid, session_id)
+                sio.enter_room(sid, rich_room(session_id) if rich else plain_room(session_id))
+            await sio.emit("session_confirm", session_id, room=sid)
+
         _running = weakref.ref(self)
         return blueprint
 
@@ -45,9 +70,9 @@ def socketio_output() -> SocketIOOutput | None:
 
 
 async def send_to_session(session_id: str, message: Dict[str, Any]) -> bool:
-    """Emit a whole message to every socket in a conversation's session room."""
+    """Emit a whole message to every socket of a conversation's session."""
     output = socketio_output()
     if output is None:
         return False
-    await output._send_message(session_id, socketio_form(message))
+    await emit_to_session(output, session_id, message)
     return True

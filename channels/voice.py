@@ -30,7 +30,7 @@ replies, each with ``text``, ``spoken``, ``audio_url`` and, in a routine,
 | too_large, too_long | 413 | over the upload size or duration cap |
 | unsupported_type | 415 | not an audio upload |
 | unreadable_audio | 422 | corrupt or not audio after all |
-| recognizer_unavailable | 503 | the speech recogniser is down (type instead) |
+| recognizer_unavailable | 503 | the speech recogniser is down or busy (type instead) |
 
 Every status but ``ok`` comes with one "I didn't catch that" message (spoken,
 with audio), and nothing reaches the conversation. Audio decoding and
@@ -306,30 +306,35 @@ class VoiceHandler:
         finally:
             output.detach()
         messages = [{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages]
-        logger.info(
-            "voice %s (%s, %.2f): %r",
-            sender,
-            recognition.model,
-            recognition.confidence,
-            recognition.transcript,
-        )
+        # what people say can be about their health: the words only at debug level
+        logger.info("voice %s: ok (%s, %.2f)", sender, recognition.model, recognition.confidence)
+        logger.debug("voice %s heard %r", sender, recognition.transcript)
         return VoiceResult(OK, sender, recognition.transcript, recognition, messages)
 
     async def understand(self, pcm: Pcm, mode: str, sender: str) -> Recognition:
-        """Recognise with the model(s) the mode and the conversation call for."""
+        """Recognise with the model(s) the mode and the conversation call for.
+
+        In a routine the command model goes first; when it is not sure, the
+        closed barge-in list gets its strict second look (a lone "stop" is
+        short, and the worst word to miss), and push-to-talk then tries every
+        sentence the assistant knows."""
         if mode == BARGE_IN_MODE:
             plan: Tuple[str, ...] = (BARGE_IN,)
         elif await self.routine_active(sender):
-            plan = (COMMANDS,) if mode == HANDS_FREE else (COMMANDS, QUESTIONS)
+            plan = (COMMANDS, BARGE_IN) if mode == HANDS_FREE else (COMMANDS, BARGE_IN, QUESTIONS)
         else:
             plan = (QUESTIONS,)
-        result: Recognition | None = None
-        for model in plan:
+        heard: Recognition | None = None
+        for index, model in enumerate(plan):
             result = await self.recognize(pcm.samples, model)
-            if not result.heard_speech or result.accepted():
+            if result.accepted():
                 return result
-        assert result is not None
-        return result
+            if index == 0 and not result.heard_speech:
+                return result  # nothing was said: no other model will hear more
+            if result.heard_speech:
+                heard = result
+        assert heard is not None
+        return heard
 
     async def refuse(
         self,

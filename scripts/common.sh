@@ -65,11 +65,26 @@ ensure_model() {
   echo "$want" > models/.fingerprint
 }
 
-# Debian packages the app needs at run time (espeak-ng: the offline voice).
-# Installs only what is missing; sudo only when not root.
+# The speech recogniser's language models are built from the same data/ (and
+# content/speech.yml) whenever those change: recognition matches what NLU knows.
+ensure_speech_models() {
+  python -m actions.speech_model --if-stale >&2
+}
+
+# Debian packages: espeak-ng (the offline voice) and ffmpeg (browsers' WebM,
+# OGG and MP4 recordings) to run; with "test", also Chromium and its driver for
+# the browser tests. Node.js serves as the npm client. Installs only what is
+# missing; sudo only when not root.
 ensure_system_packages() {
   local missing=() sudo=""
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+  command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  if [ "${1:-}" = "test" ]; then
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  fi
   [ "${#missing[@]}" -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null 2>&1 || { log "need root or sudo to install: ${missing[*]}"; return 1; }
@@ -79,4 +94,25 @@ ensure_system_packages() {
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# The web widget's browser library (socket.io client, served locally) from
+# package-lock.json; with "test", also playwright-core and rasa-webchat.
+ensure_node_modules() {
+  local mode="${1:-run}" stamp="node_modules/.psoas-lock.sha256" want
+  want="$(sha256sum package-lock.json | cut -d" " -f1)-$mode"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  # a test install has everything a run needs
+  if [ "$mode" = "run" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${want%-run}-test" ]; then
+    return 0
+  fi
+  log "installing the widget's npm packages ($mode)"
+  if [ "$mode" = "test" ]; then
+    npm ci --no-audit --no-fund --loglevel=error >&2
+  else
+    npm ci --omit=dev --no-audit --no-fund --loglevel=error >&2
+  fi
+  echo "$want" > "$stamp"
 }

@@ -82,6 +82,10 @@ class Stack:
                 str(MODEL),
                 "--port",
                 str(self.rasa_port),
+                # as scripts/run: third-party widgets (rasa-webchat) embedded on
+                # other origins reach the socket.io channel
+                "--cors",
+                "*",
                 "--credentials",
                 str(ROOT / "credentials.yml"),
                 "--endpoints",

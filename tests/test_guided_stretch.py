@@ -71,6 +71,21 @@ def test_start_speaks_the_intro_and_first_step_and_schedules_reminders(
     assert [s["cue"] for s in payload["schedule"]] == [r["entities"]["cue"] for r in scheduled]
 
 
+def test_the_payload_names_the_step_for_a_screen(dispatcher, tracker_factory, run_action):
+    """The widget's panel shows the step's short instruction, side and count."""
+    _, state = start(run_action, tracker_factory)
+    payload = [m for m in dispatcher.messages if "routine" in m][-1]["routine"]
+    assert payload["step_index"] == 0 and payload["step_count"] == 3
+    assert "back" in payload["instruction"].lower()
+    dispatcher.messages.clear()
+    control(run_action, tracker_factory, "routine_next", state)
+    payload = [m for m in dispatcher.messages if "routine" in m][-1]["routine"]
+    assert payload["side"] == "right"
+    assert "right" in payload["instruction"].lower()
+    # the same words the coach says aloud for this step
+    assert payload["instruction"] in [m.get("spoken") for m in dispatcher.messages]
+
+
 @pytest.mark.parametrize(
     "entities, routine_id",
     [

@@ -27,7 +27,7 @@ Message = Dict[str, Any]
 class Listener:
     """A socket.io client in a session; records every bot message with its arrival time."""
 
-    def __init__(self, url: str, session_id: str) -> None:
+    def __init__(self, url: str, session_id: str, rich: bool = True) -> None:
         self.session_id = session_id
         self.received: List[Tuple[float, Message]] = []
         self._lock = threading.Condition()
@@ -36,7 +36,10 @@ class Listener:
         self.sio.on("session_confirm", lambda *_: confirmed.set())
         self.sio.on("bot_uttered", self._record)
         self.sio.connect(url, transports=["websocket"], wait_timeout=20)
-        self.sio.emit("session_request", {"session_id": session_id})
+        request: Dict[str, Any] = {"session_id": session_id}
+        if rich:
+            request["rich"] = True
+        self.sio.emit("session_request", request)
         assert confirmed.wait(20), "no session_confirm"
 
     def _record(self, data: Message) -> None:
@@ -207,3 +210,24 @@ def test_two_clients_on_one_conversation_see_the_same_routine(stack: Stack, list
         second.wait_for(status_is("stopped"), 30, mark_second)
     finally:
         second.close()
+
+
+def test_stock_clients_get_stock_messages_beside_rich_ones(stack: Stack):
+    """rasa-webchat and other stock clients need Rasa's message form to the key;
+    our widget, in the same conversation, gets the rich form."""
+    session = f"sock-{uuid.uuid4().hex[:10]}"
+    rich = Listener(stack.url, session)
+    stock = Listener(stack.url, session, rich=False)
+    try:
+        stock.say("hi")
+        _, plain = stock.wait_for(lambda m: bool(m.get("quick_replies")), 30)
+        assert set(plain) == {"text", "quick_replies"}
+        _, whole = rich.wait_for(lambda m: bool(m.get("quick_replies")), 30)
+        assert whole["text"] == plain["text"]
+        assert whole["audio_url"] and whole["spoken"]
+        stock.say("what is the psoas")
+        _, answer = stock.wait_for(has_text("muscle"), 30)
+        assert set(answer) == {"text"}
+    finally:
+        rich.close()
+        stock.close()

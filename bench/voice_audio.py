@@ -1,0 +1,165 @@
+"""Test audio for bench/voice.py: synthetic voices (espeak-ng, flite) and noises.
+
+A voice is ``engine:name:speed``: ``espeak:en-us:160`` (words a minute) or
+``flite:slt:1.0`` (flite's duration stretch: above 1 is slower). Clips are
+cached as WAV under ``bench/out/voice-audio`` by engine, voice, speed and text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List
+
+import numpy as np
+
+from scripts.stack import ROOT
+
+CACHE = ROOT / "bench" / "out" / "voice-audio"
+RATE = 16000
+ENGINES = ("espeak", "flite")
+BINARIES = {"espeak": "espeak-ng", "flite": "flite"}
+
+
+@dataclass(frozen=True)
+class Voice:
+    engine: str
+    name: str
+    speed: str
+
+    @classmethod
+    def parse(cls, spec: str) -> Voice:
+        parts = spec.split(":")
+        if len(parts) != 3 or parts[0] not in ENGINES:
+            raise ValueError(f"a voice is engine:name:speed (espeak or flite), not {spec!r}")
+        return cls(*parts)
+
+    @property
+    def label(self) -> str:
+        return f"{self.engine}:{self.name}:{self.speed}"
+
+    @property
+    def available(self) -> bool:
+        return shutil.which(BINARIES[self.engine]) is not None
+
+    def command(self, text: str, out: Path) -> List[str]:
+        if self.engine == "espeak":
+            return ["espeak-ng", "-v", self.name, "-s", self.speed, "-w", str(out), text]
+        return [
+            "flite",
+            "-voice",
+            self.name,
+            "--setf",
+            f"duration_stretch={self.speed}",
+            "-t",
+            text,
+            "-o",
+            str(out),
+        ]
+
+    def say(self, text: str) -> bytes:
+        """WAV bytes of ``text`` in this voice (cached)."""
+        key = hashlib.sha256(f"{self.label}\n{text}".encode()).hexdigest()[:24]
+        path = CACHE / self.label.replace(":", "_") / f"{key}.wav"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.wav")
+            subprocess.run(self.command(text, tmp), check=True, capture_output=True, timeout=60)
+            tmp.rename(path)
+        return path.read_bytes()
+
+
+def available_engines() -> Dict[str, bool]:
+    return {engine: shutil.which(BINARIES[engine]) is not None for engine in ENGINES}
+
+
+def wav_seconds(data: bytes) -> float:
+    with wave.open(io.BytesIO(data)) as wav:
+        return wav.getnframes() / float(wav.getframerate())
+
+
+def to_wav(samples: np.ndarray) -> bytes:
+    pcm = np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(pcm)
+    return buffer.getvalue()
+
+
+def _dbfs(level: float) -> float:
+    """An RMS level in dBFS -> sample units."""
+    return float(32768 * 10 ** (level / 20))
+
+
+def _scaled(signal: np.ndarray, level: float) -> np.ndarray:
+    rms = float(np.sqrt(np.mean(signal**2))) or 1.0
+    return signal * (_dbfs(level) / rms)
+
+
+def _brown(rng: np.random.Generator, n: int) -> np.ndarray:
+    walk = np.cumsum(rng.normal(0, 1, n))
+    return walk - np.convolve(walk, np.ones(800) / 800, mode="same")  # no drift
+
+
+def _pink(rng: np.random.Generator, n: int) -> np.ndarray:
+    spectrum = np.fft.rfft(rng.normal(0, 1, n))
+    freqs = np.maximum(np.fft.rfftfreq(n, 1 / RATE), 1.0)
+    return np.fft.irfft(spectrum / np.sqrt(freqs), n)
+
+
+def _hum(n: int, base: float) -> np.ndarray:
+    t = np.arange(n) / RATE
+    out: np.ndarray = sum(np.sin(2 * np.pi * base * k * t) / k for k in (1, 2, 3, 4, 5))
+    return out
+
+
+def _claps(rng: np.random.Generator, n: int, at: List[float]) -> np.ndarray:
+    out = np.zeros(n)
+    length = int(0.12 * RATE)
+    envelope = np.exp(-np.arange(length) / (0.012 * RATE))
+    for start_s in at:
+        start = int(start_s * RATE)
+        burst = rng.normal(0, 1, length) * envelope
+        out[start : start + length] += burst[: max(0, min(length, n - start))]
+    return out
+
+
+def _breathing(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Slow breaths: band-limited noise swelling in and out (0.4 Hz)."""
+    noise = rng.normal(0, 1, n)
+    spectrum = np.fft.rfft(noise)
+    freqs = np.fft.rfftfreq(n, 1 / RATE)
+    spectrum[(freqs < 300) | (freqs > 2500)] = 0
+    band = np.fft.irfft(spectrum, n)
+    t = np.arange(n) / RATE
+    return band * np.clip(np.sin(2 * np.pi * 0.4 * t), 0, None) ** 2
+
+
+def noises() -> Dict[str, bytes]:
+    """Named noise and silence clips (16 kHz mono WAV), reproducible."""
+    rng = np.random.default_rng(7)
+    n = int(2.5 * RATE)
+    clips = {
+        "silence": np.zeros(n),
+        "room tone -60 dBFS": _scaled(rng.normal(0, 1, n), -60),
+        "white noise -45 dBFS": _scaled(rng.normal(0, 1, n), -45),
+        "white noise -25 dBFS": _scaled(rng.normal(0, 1, n), -25),
+        "pink noise -30 dBFS": _scaled(_pink(rng, n), -30),
+        "brown noise -30 dBFS": _scaled(_brown(rng, n), -30),
+        "brown noise -15 dBFS": _scaled(_brown(rng, n), -15),
+        "hum 50 Hz -30 dBFS": _scaled(_hum(n, 50.0), -30),
+        "hum 60 Hz -20 dBFS": _scaled(_hum(n, 60.0), -20),
+        "clap": _scaled(_claps(rng, n, [0.8]), -35),
+        "double clap": _scaled(_claps(rng, n, [0.6, 1.0]), -32),
+        "breathing": _scaled(_breathing(rng, int(5 * RATE)), -35),
+        "fan (brown + hum)": _scaled(_brown(rng, n), -35) + _scaled(_hum(n, 50.0), -40),
+    }
+    return {name: to_wav(samples) for name, samples in clips.items()}

@@ -1,0 +1,120 @@
+"""Threshold analysis for bench/voice.py: which confidence to act upon, per model.
+
+A point is one recording decoded by one language model: its confidence and its
+outcome if it were acted upon: ``right`` or ``wrong`` (in-domain speech, judged
+against typing the same sentence), or ``ood`` (echo of the coach, chatter,
+noise: acting on it at all is a false accept). Points without a transcript
+(nothing heard), and points of confidence 0 (not a sentence of a closed
+model), are never acted upon: the 0.00 row is "no threshold".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Collection, Dict, List, Sequence
+
+RIGHT, WRONG, OOD = "right", "wrong", "ood"
+TABLE_THRESHOLDS = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+GRID = tuple(round(i / 100, 2) for i in range(0, 100))
+
+
+@dataclass(frozen=True)
+class Point:
+    confidence: float
+    heard: bool
+    outcome: str  # right, wrong, ood
+    category: str  # what it was: question, command, echo, chatter, noise, ...
+    intent: str | None = None  # the NLU intent of the transcript, where known
+    text: str = ""  # the transcript (for reading the results)
+
+    def accepted(self, threshold: float, gate: Collection[str] | None = None) -> bool:
+        """Acted upon at ``threshold`` (and, with a ``gate``, only for those intents).
+        Confidence 0 is never acted upon: the recogniser gives it to a transcript
+        that is not one of a closed model's sentences."""
+        passes = gate is None or self.intent in gate
+        return self.heard and self.confidence > 0 and self.confidence >= threshold and passes
+
+
+@dataclass(frozen=True)
+class Row:
+    threshold: float
+    in_domain: int
+    right: int
+    wrong: int
+    rejected: int
+    ood: int
+    ood_accepted: int
+
+    def share(self, count: int, total: int) -> float:
+        return count / total if total else 0.0
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {
+            "threshold": self.threshold,
+            "in_domain": self.in_domain,
+            "accept_right": self.right,
+            "accept_wrong": self.wrong,
+            "rejected": self.rejected,
+            "ood": self.ood,
+            "accept_ood": self.ood_accepted,
+        }
+
+
+def row(points: Sequence[Point], threshold: float, gate: Collection[str] | None = None) -> Row:
+    domain = [p for p in points if p.outcome != OOD]
+    ood = [p for p in points if p.outcome == OOD]
+    right = sum(1 for p in domain if p.outcome == RIGHT and p.accepted(threshold, gate))
+    wrong = sum(1 for p in domain if p.outcome == WRONG and p.accepted(threshold, gate))
+    return Row(
+        threshold=threshold,
+        in_domain=len(domain),
+        right=right,
+        wrong=wrong,
+        rejected=len(domain) - right - wrong,
+        ood=len(ood),
+        ood_accepted=sum(1 for p in ood if p.accepted(threshold, gate)),
+    )
+
+
+def table(
+    points: Sequence[Point],
+    thresholds: Sequence[float] = TABLE_THRESHOLDS,
+    gate: Collection[str] | None = None,
+) -> List[Row]:
+    return [row(points, t, gate) for t in thresholds]
+
+
+def cost(r: Row, wrong_cost: float, ood_cost: float) -> float:
+    """Per in-domain utterance: a rejection costs 1 (say it again), a wrong answer
+    ``wrong_cost``; plus ``ood_cost`` per false accept, per out-of-domain recording."""
+    domain = r.rejected + wrong_cost * r.wrong
+    return domain / max(1, r.in_domain) + ood_cost * r.ood_accepted / max(1, r.ood)
+
+
+def lowest_quiet(
+    points: Sequence[Point], max_false_accepts: int = 0, gate: Collection[str] | None = None
+) -> float | None:
+    """The lowest threshold at which at most ``max_false_accepts`` out-of-domain
+    recordings are acted upon (``None``: not even at 0.99)."""
+    for threshold in GRID:
+        if row(points, threshold, gate).ood_accepted <= max_false_accepts:
+            return threshold
+    return None
+
+
+def least_cost(
+    points: Sequence[Point],
+    wrong_cost: float,
+    ood_cost: float,
+    gate: Collection[str] | None = None,
+) -> Dict[str, Any]:
+    """The threshold of least cost, and the range within 2% of it (a plateau is
+    safer to pick from than a single best point measured on synthetic voices)."""
+    costs = [(t, cost(row(points, t, gate), wrong_cost, ood_cost)) for t in GRID]
+    best_t, best = min(costs, key=lambda item: (item[1], item[0]))
+    near = [t for t, c in costs if c <= best + 0.02]
+    return {"threshold": best_t, "cost": round(best, 4), "near_best": [min(near), max(near)]}
+
+
+def ood_confidences(points: Sequence[Point]) -> List[float]:
+    return sorted((p.confidence for p in points if p.outcome == OOD and p.heard), reverse=True)

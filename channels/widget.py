@@ -1,0 +1,123 @@
+"""The web widget, served by Rasa's own server at ``/coach/``.
+
+Not a conversation channel: the page talks to the socket.io channel (chat,
+routine cues) and the voice channel (recordings) of the same server, so
+everything is one origin and nothing comes from a CDN:
+
+* ``GET /coach/``: the page (``web/index.html``);
+* ``GET /coach/static/<path>``: its scripts, styles and icons (``web/``);
+* ``GET /coach/vendor/socket.io.min.js``: the socket.io client, installed from
+  the npm lock by ``scripts/run`` (``node_modules/``).
+
+Only files inside ``web/`` with a known type are served; anything else is a 404.
+A strict Content-Security-Policy allows scripts, styles, media and connections
+from this origin only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB_DIR = ROOT / "web"
+SOCKETIO_CLIENT = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+WIDGET_PATH = "/coach"
+
+MEDIA_TYPES: Dict[str, str] = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self' blob:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "microphone=(self)",
+    # the files change with the code: revalidate, never serve a stale page
+    "Cache-Control": "no-cache",
+}
+
+
+def resolve_web_file(root: Path, relative: str) -> Path | None:
+    """The file at ``relative`` inside ``root``, if it is there and may be served."""
+    if not relative or "\x00" in relative:
+        return None
+    base = root.resolve()
+    candidate = (base / relative).resolve()
+    if base not in candidate.parents or not candidate.is_file():
+        return None
+    if candidate.suffix not in MEDIA_TYPES:
+        return None
+    return candidate
+
+
+async def _file(path: Path) -> HTTPResponse:
+    return await response.file(
+        path, mime_type=MEDIA_TYPES[path.suffix], headers=dict(SECURITY_HEADERS)
+    )
+
+
+def _not_found() -> HTTPResponse:
+    return response.json({"error": "not found"}, status=404, headers=dict(SECURITY_HEADERS))
+
+
+class WidgetChannel(InputChannel):
+    """Serves the web widget (no messages come in here)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "widget"
+
+    def url_prefix(self) -> str:
+        # absolute: Rasa joins it to "/webhooks/", which an absolute path replaces
+        return WIDGET_PATH
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        widget = Blueprint("psoas_widget", __name__)
+        web_dir = Path(os.environ.get("PSOAS_WEB_DIR") or WEB_DIR)
+
+        @widget.route("/", methods=["GET", "HEAD"])
+        async def page(request: Request) -> HTTPResponse:
+            if not request.path.endswith("/"):
+                # the page's relative links need the trailing slash
+                return response.redirect(request.path + "/", status=301)
+            index = resolve_web_file(web_dir, "index.html")
+            return await _file(index) if index else _not_found()
+
+        @widget.route("/static/<path:path>", methods=["GET", "HEAD"])
+        async def static(request: Request, path: str) -> HTTPResponse:
+            found = resolve_web_file(web_dir, path)
+            return await _file(found) if found else _not_found()
+
+        @widget.route("/vendor/socket.io.min.js", methods=["GET", "HEAD"])
+        async def socketio_client(request: Request) -> HTTPResponse:
+            if not SOCKETIO_CLIENT.is_file():
+                return response.text(
+                    "// the socket.io client is not installed: run scripts/run (npm ci)\n",
+                    status=503,
+                    content_type="text/javascript",
+                )
+            return await _file(SOCKETIO_CLIENT)
+
+        return widget

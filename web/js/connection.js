@@ -1,0 +1,81 @@
+// The socket.io connection to Rasa's channel, with session persistence: the
+// conversation id is ours (store.sessionId), so a reload or a reconnect joins
+// the same conversation. Messages typed while offline wait in an outbox and go
+// out, in order, once the session is confirmed again: nothing is lost.
+
+const RECONNECT_CUE = '/EXTERNAL_routine_cue{"cue": "reconnect"}';
+
+export class Connection extends EventTarget {
+  constructor(sessionId) {
+    super();
+    this.sessionId = sessionId;
+    this.ready = false;
+    this.outbox = [];
+    this.socket = null;
+  }
+
+  start() {
+    if (typeof window.io !== "function") {
+      this.#emit("state", { state: "offline", reason: "The chat library did not load. Reload the page." });
+      return;
+    }
+    // same origin as the page; websocket first, long-polling if a proxy blocks it
+    this.socket = window.io(window.location.origin, {
+      path: "/socket.io",
+      transports: ["websocket", "polling"],
+      reconnection: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+      timeout: 10000,
+    });
+    this.socket.on("connect", () => {
+      this.#emit("state", { state: "connecting" });
+      this.socket.emit("session_request", { session_id: this.sessionId, rich: true });
+    });
+    this.socket.on("session_confirm", () => {
+      const first = !this.confirmedOnce;
+      this.confirmedOnce = true;
+      this.ready = true;
+      this.#emit("state", { state: "online" });
+      this.#emit("session", { first });
+      this.#flush();
+    });
+    this.socket.on("bot_uttered", (message) => this.#emit("message", { message }));
+    this.socket.on("disconnect", (reason) => {
+      this.ready = false;
+      this.#emit("state", { state: "offline", reason: describe(reason) });
+    });
+    this.socket.on("connect_error", () => {
+      this.ready = false;
+      this.#emit("state", { state: "offline", reason: "Can't reach the coach. Trying again…" });
+    });
+  }
+
+  // Sends a user message now, or as soon as the session is back.
+  send(text) {
+    this.outbox.push(text);
+    this.#flush();
+  }
+
+  // Asks the server to pick the running routine up where it is (after a
+  // reload or a dropped connection, timed cues may have been missed).
+  resumeRoutine() {
+    this.send(RECONNECT_CUE);
+  }
+
+  #flush() {
+    while (this.ready && this.socket?.connected && this.outbox.length) {
+      const text = this.outbox.shift();
+      this.socket.emit("user_uttered", { message: text, session_id: this.sessionId });
+    }
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+function describe(reason) {
+  if (reason === "io client disconnect") return "Disconnected.";
+  return "Lost the connection to the coach. Reconnecting…";
+}
