@@ -11,7 +11,7 @@
   before the speech, and adds a faint noise floor:
   browsers' noise suppression and synthetic test voices leave stretches of
   digital silence, which pocketsphinx's features handle badly (measured: word
-  error rate 0.55 without, 0.23 with; docs/benchmarks.md).
+  error rate 0.61 without, 0.16 with: bench/recogniser_settings.py).
 
 Every problem is an :class:`AudioProblem` with a status a client can act on.
 """

@@ -154,7 +154,7 @@ def read_examples(data_dir: Path = DEFAULT_DATA_DIR) -> List[Example]:
 
 # --- normalising text the way a recogniser writes it ----------------------------
 
-_ONES = [
+ONES = [
     "zero",
     "one",
     "two",
@@ -176,7 +176,7 @@ _ONES = [
     "eighteen",
     "nineteen",
 ]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def number_words(n: int) -> str:
@@ -184,19 +184,19 @@ def number_words(n: int) -> str:
     if n < 0:
         return "minus " + number_words(-n)
     if n < 20:
-        return _ONES[n]
+        return ONES[n]
     if n < 100:
         tens, ones = divmod(n, 10)
-        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
+        return TENS[tens] + ("" if ones == 0 else " " + ONES[ones])
     if n < 1000:
         hundreds, rest = divmod(n, 100)
-        head = _ONES[hundreds] + " hundred"
+        head = ONES[hundreds] + " hundred"
         return head if rest == 0 else f"{head} and {number_words(rest)}"
     if n < 1_000_000:
         thousands, rest = divmod(n, 1000)
         head = number_words(thousands) + " thousand"
         return head if rest == 0 else f"{head} {number_words(rest)}"
-    return " ".join(_ONES[int(d)] for d in str(n))
+    return " ".join(ONES[int(d)] for d in str(n))
 
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")

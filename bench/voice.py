@@ -11,16 +11,25 @@ built from the current data/, then, over the real ``/webhooks/voice/webhook``:
    (120 s); right = the same effect as typing it (routine status, step, side,
    hold, and reply texts with digits masked);
 3. rejection: the coach's own sentences (espeak-ng, its offline voice) in
-   ``hands_free`` and ``barge_in``, everyday chatter and noise in every mode; and
-   barge-in recall ("stop", "wait", "ouch" ... in every voice);
-4. thresholds: confidence and outcome of every recording per language model (the
-   transcript of rejected ones from an in-process PocketsphinxRecognizer on the
-   same models) -> accept-right / accept-wrong / accept-ood at several thresholds
-   and a recommended MIN_CONFIDENCE per model;
+   ``hands_free`` and ``barge_in``, both every sentence it can say (worst case)
+   and what it just said to that conversation (what the echo guard sees),
+   everyday chatter and noise in every mode; and barge-in recall ("stop",
+   "wait", "ouch" ... in every voice);
+4. thresholds: per language model, the confidence of every recording and what
+   acting on its transcript would have done (right, wrong, or a false accept of
+   echo, chatter, noise): the model's own result comes from the server when the
+   channel reported that model, else from an in-process PocketsphinxRecognizer on
+   the same models; transcripts are typed over REST to judge them. Prints
+   accept-right / accept-wrong / false accepts at several thresholds, the same
+   for the command model with an intent gate (act only on routine commands and
+   red flags), a recommended MIN_CONFIDENCE per model, and push-to-talk during a
+   routine under the channel's plan (gated) and two alternatives;
 5. latency: p50/p95 of the voice request (WAV in, JSON with audio URLs out),
    sequential and with 4 clients at once.
 
-Raw results: bench/out/voice-*.json. Not a test: figures for docs/benchmarks.md.
+Raw results: bench/out/voice-*.json (``--tag`` names a run). Not a test: figures
+for docs/benchmarks.md. flite voices are skipped (with a note) when flite is not
+installed; espeak-ng is required (it is the coach's own offline voice).
 
     .venv/bin/python -m bench.voice                 # default set, about 10 minutes
     .venv/bin/python -m bench.voice --full          # every voice and speed, every sentence
@@ -57,6 +66,7 @@ from actions.recognition import (
     PocketsphinxRecognizer,
     Recognition,
 )
+from actions.speech_model import ROUTINE_INTENTS
 from actions.speech_model import build as build_speech_models
 from bench import voice_corpus as corpus
 from bench import voice_thresholds as th
@@ -82,6 +92,8 @@ QUESTION, HANDS_FREE, BARGE = "question", "hands_free", "barge_in"
 REJECTED_STATUSES = ("not_understood", "no_speech")
 HARMLESS_INTENTS = ("out_of_scope", "nlu_fallback")
 MODELS = (QUESTIONS, COMMANDS, BARGE_IN)
+# the model each mode tries first (mid-routine for the listening modes)
+MODE_MODEL = {QUESTION: QUESTIONS, HANDS_FREE: COMMANDS, BARGE: BARGE_IN}
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -247,10 +259,6 @@ def record(voice: str, sentence: Sentence | None, name: str, mode: str, r: Voice
     }
 
 
-def heard(rec: Record) -> bool:
-    return rec["status"] in ("ok", "not_understood")
-
-
 def judge(
     b: Bench,
     rec: Record,
@@ -260,21 +268,26 @@ def judge(
     same: Callable[[Reply, Reply], bool],
     typed: Callable[[str], Reply],
 ) -> None:
-    """Outcome now (right, wrong, rejected, error), the transcript whatever the
-    confidence, the outcome if it had been acted upon, and word errors."""
+    """The outcome as the channel decided (right, wrong, rejected, error); then, for
+    ``model`` alone, the transcript whatever the confidence, the outcome if it had
+    been acted upon, and the word errors. The channel may have tried several
+    models (it reports the one it acted upon, or the last one it tried): the
+    model's own result comes from the server when it reported that model, else
+    from the in-process recogniser."""
     reply = Reply(rec["reply"]["intent"], tuple(rec["reply"]["texts"]), rec["reply"]["routine"])
     if rec["status"] == "ok":
         rec["outcome"] = th.RIGHT if same(reply, ref) else th.WRONG
+    else:
+        rec["outcome"] = "rejected" if rec["status"] in REJECTED_STATUSES else "error"
+    if rec["status"] == "ok" and rec["model"] == model:
         rec["asr_transcript"], rec["asr_confidence"] = rec["transcript"], rec["confidence"]
         rec["if_accepted"] = rec["outcome"]
         rec["if_accepted_intent"] = reply.intent
     else:
-        rec["outcome"] = "rejected" if rec["status"] in REJECTED_STATUSES else "error"
         local = b.local.recognize(audio, model)
         rec["asr_transcript"], rec["asr_confidence"] = local.transcript, local.confidence
-        rec["local_matches_server"] = rec["confidence"] is None or (
-            abs(local.confidence - float(rec["confidence"])) < 1e-3
-        )
+        if rec["model"] == model and rec["confidence"] is not None:
+            rec["local_matches_server"] = abs(local.confidence - float(rec["confidence"])) < 1e-3
         would = typed(local.transcript) if local.transcript else None
         rec["if_accepted"] = (th.RIGHT if same(would, ref) else th.WRONG) if would else None
         rec["if_accepted_intent"] = would.intent if would else None
@@ -367,6 +380,59 @@ def run_barge_in_recall(b: Bench) -> List[Record]:
     return pmap(one, tasks, b.jobs, "barge-in")
 
 
+# typed mid-hold to make the coach say something (then played back as its echo)
+ECHO_TRIGGERS: Tuple[Tuple[str, ...], ...] = (
+    (),  # the start of the routine and of the hold
+    ("/ask_time_left",),
+    ("/routine_pause",),
+    ("/routine_pause", "/routine_resume"),
+    ("/hold_longer",),
+    ('/set_hold_duration{"duration": "45 seconds"}',),
+    ("/ask_other_side",),
+    ("/ask_repeat",),
+)
+
+
+def run_echo_said(b: Bench) -> List[Record]:
+    """The coach's voice heard back right after it spoke, in the same conversation
+    (what the server's echo guard is for): each spoken reply of a trigger, in the
+    coach's voice, in each listening mode, each in a fresh routine mid-hold."""
+    coach = Voice.parse(COACH_VOICE)
+
+    def said_by(trigger: Tuple[str, ...]) -> List[str]:
+        sender = new_sender("echo-probe")
+        messages = b.client.start_hold(sender)
+        for text in trigger:
+            messages = b.client.rest(sender, text)
+        b.client.stop_routine(sender)
+        return [str(m["spoken"]) for m in messages if m.get("spoken")]
+
+    tasks = [
+        (trigger, spoken, mode)
+        for trigger, texts in zip(
+            ECHO_TRIGGERS, pmap(said_by, list(ECHO_TRIGGERS), b.jobs, "echo probes"), strict=True
+        )
+        for spoken in dict.fromkeys(texts)
+        for mode in (HANDS_FREE, BARGE)
+    ]
+
+    def one(task: Tuple[Tuple[str, ...], str, str]) -> Record:
+        trigger, spoken, mode = task
+        sender = new_sender("echo")
+        b.client.start_hold(sender)
+        for text in trigger:
+            b.client.rest(sender, text)
+        result = b.client.voice(sender, coach.say(spoken), mode)
+        b.client.stop_routine(sender)
+        rec = record(coach.label, None, spoken, mode, result)
+        rec["set"] = "echo, just said"
+        rec["trigger"] = " then ".join(trigger) or "start"
+        return rec
+
+    log(f"echo of what the coach just said: {len(tasks)} recordings")
+    return pmap(one, tasks, b.jobs, "echo, just said")
+
+
 def run_rejection(b: Bench, chatter_voices: List[Voice]) -> List[Record]:
     pool = HoldPool(b.client)
     coach = Voice.parse(COACH_VOICE)
@@ -391,12 +457,18 @@ def run_rejection(b: Bench, chatter_voices: List[Voice]) -> List[Record]:
         rec = record(voice, None, name, mode, result)
         rec["set"] = kind
         rec["seconds"] = round(wav_seconds(audio), 2)
-        rec["if_accepted_intent"] = rec["reply"]["intent"]
-        if mode == HANDS_FREE and result.status == "not_understood":
-            # what it would have done at a lower threshold (the NLU intent)
-            local = b.local.recognize(audio, COMMANDS)
-            rec["asr_transcript"] = local.transcript
-            rec["if_accepted_intent"] = b.client.typed_answer(local.transcript).intent
+        # the mode's first model alone (hands-free falls back on the barge-in list):
+        # its transcript, confidence and the NLU intent of the transcript
+        model = MODE_MODEL[mode]
+        if result.acted and result.model == model:
+            rec["asr_transcript"], rec["asr_confidence"] = result.transcript, result.confidence
+            rec["if_accepted_intent"] = result.reply.intent
+        else:
+            local = b.local.recognize(audio, model)
+            rec["asr_transcript"], rec["asr_confidence"] = local.transcript, local.confidence
+            rec["if_accepted_intent"] = (
+                b.client.typed_answer(local.transcript).intent if local.says_something else None
+            )
         return rec
 
     log(f"rejection: {len(tasks)} recordings (echo, chatter, noise)")
@@ -414,11 +486,16 @@ def safe(fn: Callable[[T], R], item: T) -> R:
     return SUPERVISOR.run(fn, item) if SUPERVISOR else fn(item)
 
 
+def says_something(transcript: str) -> bool:
+    """What the channel requires besides confidence (a word that is not a filler)."""
+    return bool(transcript) and Recognition(transcript, 1.0, QUESTIONS, 1.0).says_something
+
+
 def domain_points(records: Iterable[Record], category: str) -> List[th.Point]:
     return [
         th.Point(
             float(r["asr_confidence"] or 0.0),
-            bool(r["asr_transcript"]),
+            says_something(r["asr_transcript"]),
             r["if_accepted"] or th.WRONG,
             category,
             r.get("if_accepted_intent"),
@@ -432,12 +509,12 @@ def domain_points(records: Iterable[Record], category: str) -> List[th.Point]:
 def ood_points(records: Iterable[Record], mode: str) -> List[th.Point]:
     return [
         th.Point(
-            float(r["confidence"] or 0.0),
-            heard(r),
+            float(r["asr_confidence"] or 0.0),
+            says_something(r["asr_transcript"]),
             th.OOD,
             r["set"],
             r.get("if_accepted_intent"),
-            r["transcript"] or r.get("asr_transcript") or "",
+            r["asr_transcript"],
         )
         for r in records
         if r["mode"] == mode
@@ -464,7 +541,12 @@ def barge_in_on_commands(b: Bench, sentences: List[Sentence]) -> Tuple[List[th.P
             stop_pause["acted"] += accepted
             stop_pause["right"] += right
         else:
-            points.append(th.Point(result.confidence, result.heard_speech, th.OOD, "other command"))
+            said = f"{sentence.text} -> {result.transcript}"
+            points.append(
+                th.Point(
+                    result.confidence, result.says_something, th.OOD, "other command", text=said
+                )
+            )
     return points, dict(stop_pause)
 
 
@@ -479,60 +561,70 @@ def question_mode_in_routine(
     voices: List[str],
     levels: Dict[str, Dict[str, float]],
 ) -> Dict[str, Any]:
-    """Push-to-talk during a routine decodes with the command model first, then the
-    question model. Compared with the question model alone (it holds every NLU
-    example, the commands too), for questions and for commands, in-process:
-    outcome of each plan at each set of thresholds. Questions are judged by their
-    reply in a fresh conversation, commands by their effect mid-hold."""
+    """Push-to-talk during a routine: the channel tries the command model (its
+    result taken only when the NLU reads it as routine talk: "gated"), then the
+    barge-in list, then the question model. Compared, in-process, with the
+    ungated plan it had before, and with the question model alone (it holds
+    every NLU example, the commands too), for questions and for commands, at
+    each set of thresholds. Questions are judged by their reply in a fresh conversation,
+    commands by their effect mid-hold."""
     qs = [r for r in questions if r["voice"] in voices and r["typed_ok"]]
     cs = [r for r in commands if r["voice"] in voices and r["typed_ok"]]
-    # the third: the command model's result only when its transcript is a routine
-    # command or a red flag for the NLU, else the question model's
-    plans = ("commands_then_questions", "questions_only", "gated_commands_then_questions")
+    plans = ("ungated: commands, barge-in, questions", "questions only", "now: gated")
 
     def audio(rec: Record) -> bytes:
         return Voice.parse(rec["voice"]).say(corpus.make_sentence("", rec["text"], "q").say)
 
-    def on_question(rec: Record) -> Dict[str, Tuple[str, ...]]:
-        cmd = b.local.recognize(audio(rec), COMMANDS)
-        ref = b.client.typed_answer(rec["ideal"])
-        typed = b.client.typed_answer(cmd.transcript) if cmd.heard_speech else None
+    def outcomes(
+        results: Dict[str, Recognition],
+        judge_text: Callable[[str], str],
+        intent_of: Callable[[str], str | None],
+    ) -> Dict[str, Tuple[str, ...]]:
         out: Dict[str, Tuple[str, ...]] = {}
         for name, level in levels.items():
-            alone = rec["if_accepted"] if accepted_at(rec, level[QUESTIONS]) else "rejected"
-            first = gated = alone
-            if typed is not None and cmd.accepted(level[COMMANDS]):
-                first = th.RIGHT if typed.same_answer(ref) else th.WRONG
-                gated = first if typed.intent in GATE else alone
-            out[name] = (first, alone, gated)
+
+            def taken(model: str, level: Dict[str, float] = level) -> bool:
+                return results[model].accepted(level[model])
+
+            alone = judge_text(results[QUESTIONS].transcript) if taken(QUESTIONS) else "rejected"
+            barge = judge_text(results[BARGE_IN].transcript) if taken(BARGE_IN) else alone
+            command = judge_text(results[COMMANDS].transcript) if taken(COMMANDS) else barge
+            gated = command
+            if taken(COMMANDS) and intent_of(results[COMMANDS].transcript) not in GATE:
+                gated = barge
+            out[name] = (command, alone, gated)
         return out
 
+    def judged(rec: Record, typed: Callable[[str], Any], same: str) -> Dict[str, Tuple[str, ...]]:
+        """Each plan's outcome; right when typing the transcript gives the same
+        reply (``same_answer``) or effect (``same_effect``) as typing the words."""
+        clip = audio(rec)
+        results = {m: b.local.recognize(clip, m) for m in MODELS}
+        reference = typed(rec["ideal"])
+
+        def judge_text(text: str) -> str:
+            return th.RIGHT if getattr(typed(text), same)(reference) else th.WRONG
+
+        return outcomes(results, judge_text, lambda t: b.client.typed_answer(t).intent)
+
+    def on_question(rec: Record) -> Dict[str, Tuple[str, ...]]:
+        return judged(rec, b.client.typed_answer, "same_answer")
+
     def on_command(rec: Record) -> Dict[str, Tuple[str, ...]]:
-        alone_q = b.local.recognize(audio(rec), QUESTIONS)
-        ref = b.client.typed_effect(rec["ideal"])
-        out: Dict[str, Tuple[str, ...]] = {}
-        for name, level in levels.items():
-            alone = "rejected"
-            if alone_q.accepted(level[QUESTIONS]):
-                same = b.client.typed_effect(alone_q.transcript).same_effect(ref)
-                alone = th.RIGHT if same else th.WRONG
-            taken = accepted_at(rec, level[COMMANDS])
-            first = rec["if_accepted"] if taken else alone
-            gated = first if taken and rec["if_accepted_intent"] in GATE else alone
-            out[name] = (first, alone, gated)
-        return out
+        return judged(rec, b.client.typed_effect, "same_effect")
 
     result: Dict[str, Any] = {"voices": voices, "questions": len(qs), "commands": len(cs)}
     for kind, recs, fn in (("questions", qs, on_question), ("commands", cs, on_command)):
-        outcomes = pmap(fn, recs, b.jobs, f"question mode mid-routine ({kind})")
+        found = pmap(fn, recs, b.jobs, f"question mode mid-routine ({kind})")
         for name, level in levels.items():
             for i, plan in enumerate(plans):
-                counts = Counter(o[name][i] for o in outcomes)
-                result.setdefault(name, {"thresholds": level})[f"{kind}, {plan}"] = dict(counts)
+                counts = Counter(o[name][i] for o in found)
+                result.setdefault(name, {"thresholds": level})[f"{kind}; {plan}"] = dict(counts)
     return result
 
 
-GATE = frozenset(corpus.ROUTINE_COMMANDS) | {"report_red_flag_symptom"}
+# what the voice channel lets the command model act upon (channels/voice.py)
+GATE = ROUTINE_INTENTS
 
 
 def summarise(
@@ -588,7 +680,14 @@ def analyse_thresholds(
         COMMANDS: domain_points(commands, "command") + ood_points(rejection, HANDS_FREE),
         BARGE_IN: domain_points(recall, "barge_in") + ood_points(rejection, BARGE) + other_commands,
     }
-    out: Dict[str, Any] = {"weights": weights, "barge_in_holdout_stop_pause": stop_pause}
+    out = summarise_models(points, weights)
+    out["barge_in_holdout_stop_pause"] = stop_pause
+    return out
+
+
+def summarise_models(points: Dict[str, List[th.Point]], weights: Dict[str, float]) -> Any:
+    """Per model: tables, least cost and quiet thresholds (and variants)."""
+    out: Dict[str, Any] = {"weights": weights}
     for model, pts in points.items():
         listening = model != QUESTIONS
         cost = (weights["wrong"], weights["ood_listening" if listening else "ood_questions"])
@@ -605,10 +704,36 @@ def analyse_thresholds(
     return out
 
 
+def reanalyse(tag: str, weights: Dict[str, float]) -> int:
+    """Tables and recommendation again from a run's saved points (other weights)."""
+    path = OUT / f"voice-{tag}thresholds.json"
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    points = {
+        model: [th.Point(c, h, o, cat, i, t) for c, h, o, cat, i, t in saved[model]["points"]]
+        for model in MODELS
+    }
+    analysis = summarise_models(points, weights)
+    results = {
+        "thresholds": strip_points(analysis),
+        "recommended": recommend(analysis),
+    }
+    print(f"from {path.relative_to(ROOT)}, weights {weights}")
+    print_tables(results)
+    return 0
+
+
+def strip_points(analysis: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        k: {kk: vv for kk, vv in v.items() if kk != "points"} if isinstance(v, dict) else v
+        for k, v in analysis.items()
+    }
+
+
 def recommend(analysis: Dict[str, Any]) -> Dict[str, float]:
     """Questions: the least-cost threshold. Listening models: the least-cost one, but
-    never below the lowest one that acted on none of the chatter and noise (and, for
-    barge-in, echo), nor below 0.5."""
+    never below the lowest one that acted on none of the echo, chatter and noise
+    (for the command model: chatter and noise; its echo is kept out by the client,
+    which sends what it hears while the coach speaks as barge-in), nor below 0.5."""
     out = {}
     for model in MODELS:
         variant = analysis[model].get("without_echo") or analysis[model]["all"]
@@ -730,6 +855,7 @@ def rejection_rows(records: List[Record]) -> List[Dict[str, Any]]:
     rows = []
     for (kind, mode), recs in sorted(groups.items()):
         acted = [r for r in recs if r["status"] == "ok"]
+        echo_guarded = sum(1 for r in recs if "coach's own voice" in r.get("detail", ""))
         rows.append(
             {
                 "set": kind,
@@ -737,6 +863,7 @@ def rejection_rows(records: List[Record]) -> List[Dict[str, Any]]:
                 "n": len(recs),
                 "acted": len(acted),
                 "harmless": sum(1 for r in acted if r["reply"]["intent"] in HARMLESS_INTENTS),
+                "stopped_by_echo_guard": echo_guarded,
                 "examples": [
                     f"{r['text'][:40]!r} -> {r['transcript']!r} ({r['confidence']})"
                     for r in acted[:4]
@@ -797,7 +924,7 @@ def print_tables(results: Dict[str, Any]) -> None:
             )
     if "rejection" in results:
         print("\n## Rejection: share acted upon\n")
-        head("recording", "mode", "n", "acted upon", "of which harmless", "examples")
+        head("recording", "mode", "n", "acted upon", "harmless", "echo guard", "examples")
         for r in results["rejection"]["rows"]:
             line(
                 r["set"],
@@ -805,6 +932,7 @@ def print_tables(results: Dict[str, Any]) -> None:
                 r["n"],
                 pct(r["acted"], r["n"]),
                 r["harmless"],
+                r["stopped_by_echo_guard"],
                 "; ".join(r["examples"][:2]),
             )
         print("\nBarge-in recall (barge_in mode, mid-hold)\n")
@@ -839,14 +967,15 @@ def print_tables(results: Dict[str, Any]) -> None:
                         *(f"{fa[c][0]}/{fa[c][1]}" for c in categories),
                     )
                 print(
-                    f"\nn={a['table'][0]['in_domain']}; lowest with no false accept: "
+                    f"\nn={a['table'][0]['in_domain']}; lowest with no echo, chatter or noise "
+                    "acted upon: "
                     f"{a['lowest_without_false_accepts']}; least cost: {a['least_cost']}; "
                     f"top false-accept confidences: {a['ood_top_confidences']}"
                 )
                 if model == COMMANDS and variant == "all":
                     w = analysis[model]["without_echo"]
                     print(
-                        f"without echo: lowest with no false accept "
+                        f"without echo: lowest with no chatter or noise acted upon "
                         f"{w['lowest_without_false_accepts']}, least cost {w['least_cost']}"
                     )
         print(f"\nrecommended MIN_CONFIDENCE: {results['recommended']}")
@@ -942,9 +1071,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--command-per-intent", type=int, default=5, help="held-out commands per intent (of 10)"
     )
     parser.add_argument("--chatter-voices", nargs="+", default=list(CHATTER_VOICES))
-    parser.add_argument("--latency-requests", type=int, default=40)
+    parser.add_argument("--latency-requests", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2, help="clients for the accuracy runs")
     parser.add_argument("--tag", default="", help="results in bench/out/voice-TAG-*.json")
+    parser.add_argument(
+        "--reanalyse",
+        action="store_true",
+        help="no stack: thresholds again from the saved points of the run --tag names",
+    )
     parser.add_argument(
         "--phases",
         nargs="+",
@@ -963,6 +1097,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     global SUPERVISOR, TAG
     TAG = f"{args.tag}-" if args.tag else ""
+    weights = {
+        "wrong": args.wrong_cost,
+        "ood_questions": args.ood_cost_questions,
+        "ood_listening": args.ood_cost_listening,
+    }
+    if args.reanalyse:
+        return reanalyse(TAG, weights)
     if "thresholds" in args.phases:
         args.phases = sorted(set(args.phases) | {"questions", "commands", "rejection"})
     wanted = args.voices or (FULL_VOICES if args.full else DEFAULT_VOICES)
@@ -1036,19 +1177,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 }
             if "rejection" in args.phases:
                 rejection = run_rejection(b, chatter_voices)
+                echo_said = run_echo_said(b)
                 recall = run_barge_in_recall(b)
-                write("rejection", {"rejection": rejection, "barge_in_recall": recall})
+                write(
+                    "rejection",
+                    {"rejection": rejection, "echo_said": echo_said, "barge_in_recall": recall},
+                )
                 results["rejection"] = {
-                    "rows": rejection_rows(rejection),
+                    "rows": rejection_rows(rejection + echo_said),
                     "recall_by_voice": recall_rows(recall, "voice"),
                     "recall_by_phrase": recall_rows(recall, "text"),
                 }
             if "thresholds" in args.phases:
-                weights = {
-                    "wrong": args.wrong_cost,
-                    "ood_questions": args.ood_cost_questions,
-                    "ood_listening": args.ood_cost_listening,
-                }
                 analysis = analyse_thresholds(
                     b, q_recs, c_recs, recall, rejection, commands, weights
                 )
@@ -1061,12 +1201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     b, q_recs, c_recs, first, levels
                 )
                 write("thresholds", analysis)
-                results["thresholds"] = {
-                    k: {kk: vv for kk, vv in v.items() if kk != "points"}
-                    if isinstance(v, dict)
-                    else v
-                    for k, v in analysis.items()
-                }
+                results["thresholds"] = strip_points(analysis)
                 crosscheck(b, q_recs, c_recs, results)
             if "latency" in args.phases:
                 results["latency"] = SUPERVISOR.run(

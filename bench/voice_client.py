@@ -83,6 +83,7 @@ class VoiceResult:
     reply: Reply
     ms: float
     all_audio: bool  # every message came with an audio URL
+    detail: str = ""  # why nothing was acted upon
 
     @property
     def acted(self) -> bool:
@@ -97,6 +98,7 @@ class VoiceResult:
             "reply": self.reply.as_dict(),
             "ms": round(self.ms, 1),
             "all_audio": self.all_audio,
+            "detail": self.detail,
         }
 
 
@@ -177,16 +179,20 @@ class Client:
             reply=Reply.from_messages(messages, intent),
             ms=ms,
             all_audio=bool(messages) and all(m.get("audio_url") for m in messages if m.get("text")),
+            detail=str(data.get("detail") or ""),
         )
 
     # -- conversations -----------------------------------------------------
 
-    def start_hold(self, sender: str, seconds: int = HOLD_SECONDS) -> None:
-        """A routine in its first hold (right side), ``seconds`` long, timer running."""
-        self.rest(sender, SETUP[0] % seconds)
-        reply = Reply.from_messages(self.rest(sender, SETUP[1]), None)
+    def start_hold(self, sender: str, seconds: int = HOLD_SECONDS) -> List[Dict[str, Any]]:
+        """A routine in its first hold (right side), ``seconds`` long, timer running;
+        returns the messages the coach sent on the way."""
+        said = self.rest(sender, SETUP[0] % seconds)
+        messages = self.rest(sender, SETUP[1])
+        reply = Reply.from_messages(messages, None)
         if reply.routine != ("running", 1, "right", seconds):
             raise StackTrouble(f"could not set up a routine mid-hold: {reply.routine}")
+        return said + messages
 
     def stop_routine(self, sender: str) -> None:
         """Cancel the routine's reminders (so they do not fire later, as load)."""

@@ -21,7 +21,9 @@ from typing import Dict, List, Sequence
 import yaml
 
 from actions.recognition import tidy_transcript
+from actions.speech_model import BARGE_IN_INTENTS as SPEECH_BARGE_IN_INTENTS
 from actions.speech_model import (
+    ROUTINE_INTENTS,
     Normaliser,
     SpeechContent,
     cmudict_path,
@@ -32,22 +34,17 @@ from scripts.stack import ROOT
 
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
 
-# the routine command intents (said mid-hold); every other held-out intent is a question
-ROUTINE_COMMANDS = (
-    "routine_next",
-    "routine_previous",
-    "routine_pause",
-    "routine_resume",
-    "routine_stop",
-    "ask_time_left",
-    "set_hold_duration",
-    "hold_longer",
-    "hold_shorter",
-    "ask_repeat",
-    "ask_other_side",
+# the routine command intents (said mid-hold, judged by their effect on the
+# routine): the speech models' routine intents but for those that are questions
+# or replies even mid-hold; every other held-out intent is a question
+ROUTINE_COMMANDS = tuple(
+    sorted(
+        ROUTINE_INTENTS
+        - {"ask_hold_duration", "report_red_flag_symptom", "affirm", "deny", "thank"}
+    )
 )
 # what barge-in mode is for (the rest of the commands should wait until the coach is quiet)
-BARGE_IN_INTENTS = ("routine_stop", "routine_pause")
+BARGE_IN_INTENTS = tuple(sorted(SPEECH_BARGE_IN_INTENTS))
 
 # Everyday talk a microphone in a living room hears (other people, a phone call,
 # the TV). A few hold command words on purpose ("wait for me", "stop at the

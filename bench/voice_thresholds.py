@@ -91,13 +91,23 @@ def cost(r: Row, wrong_cost: float, ood_cost: float) -> float:
     return domain / max(1, r.in_domain) + ood_cost * r.ood_accepted / max(1, r.ood)
 
 
+# what the microphone hears that nobody said to the coach: acting on it must not
+# happen (the other out-of-domain category, a routine command said while the
+# coach speaks, is a user talking to the coach: it only counts in the cost)
+NOBODY_TO_COACH = ("echo", "chatter", "noise")
+
+
 def lowest_quiet(
-    points: Sequence[Point], max_false_accepts: int = 0, gate: Collection[str] | None = None
+    points: Sequence[Point],
+    max_false_accepts: int = 0,
+    gate: Collection[str] | None = None,
+    categories: Collection[str] = NOBODY_TO_COACH,
 ) -> float | None:
-    """The lowest threshold at which at most ``max_false_accepts`` out-of-domain
-    recordings are acted upon (``None``: not even at 0.99)."""
+    """The lowest threshold at which at most ``max_false_accepts`` recordings of
+    ``categories`` are acted upon (``None``: not even at 0.99)."""
+    chosen = [p for p in points if p.outcome == OOD and p.category in categories]
     for threshold in GRID:
-        if row(points, threshold, gate).ood_accepted <= max_false_accepts:
+        if sum(p.accepted(threshold, gate) for p in chosen) <= max_false_accepts:
             return threshold
     return None
 

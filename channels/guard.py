@@ -30,6 +30,7 @@ from rasa.core.channels.socketio import SocketIOOutput
 
 from actions.content import get_content_store
 from actions.speech import SpeechError, get_speech_service
+from channels.echo import recent_speech
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ class CoachOutputChannel(OutputChannel):
             await self.inner.send_response(recipient_id, message)
             return
         spoken = str(message.get("spoken") or plain_text(text))
+        recent_speech.add(recipient_id, spoken)  # the voice channel's echo guard
         whole: Dict[str, Any] = {"text": text, "spoken": spoken}
         if "routine" in message:
             whole["routine"] = message["routine"]

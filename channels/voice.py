@@ -5,13 +5,18 @@ widget sends its socket.io session id) and ``audio`` (WAV of any rate, or
 WebM/OGG/MP4/MP3/FLAC as browsers record it), and optionally ``mode``:
 
 * ``question`` (the default; push-to-talk): anything the assistant knows.
-  While a routine runs, the routine command model is tried first, then the
-  full one.
-* ``hands_free`` (continuous listening): while a routine runs, routine commands
-  and pain reports only; anything else is not acted upon.
+  While a routine runs, the routine command model is tried first, and its
+  transcript kept only when the NLU reads it as something said during a
+  routine (a command, a red flag); otherwise the full model decides.
+* ``hands_free`` (continuous listening): routine commands and red flags only
+  (by the command model, checked by the NLU's intent); anything else is not
+  acted upon.
 * ``barge_in`` (heard while the coach itself was speaking): only "stop",
   "pause" and pain words, and only when the recogniser is very sure, so that
   the coach's own voice never drives the routine.
+
+In both listening modes, a transcript that repeats what the coach said to this
+conversation in the last 30 s is its echo, not a command (``channels.echo``).
 
 A raw audio body (``Content-Type: audio/wav``, ``?sender=...&mode=...``) works
 too, for scripts and curl.
@@ -46,7 +51,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -77,6 +82,8 @@ from actions.recognition import (
     get_recognition_service,
 )
 from actions.routine import RoutineState
+from actions.speech_model import ROUTINE_INTENTS
+from channels.echo import RecentSpeech, recent_speech
 from channels.guard import OnNewMessage, audio_url_for, reply_even_on_failure
 from channels.socketio import send_to_session
 
@@ -248,6 +255,15 @@ def parse_request(request: Request) -> VoiceRequest:
 
 RecognizeFn = Callable[[bytes, str], Awaitable[Recognition]]
 RoutineActiveFn = Callable[[str], Awaitable[bool]]
+# the NLU's intent for a transcript (None: the NLU could not say)
+IntentFn = Callable[[str], Awaitable[str | None]]
+
+# what an open microphone may act upon: what people say during a routine
+HANDS_FREE_INTENTS = ROUTINE_INTENTS | {"start_routine"}
+
+
+async def no_intent(text: str) -> str | None:
+    return None
 
 
 class VoiceHandler:
@@ -258,10 +274,14 @@ class VoiceHandler:
         on_new_message: OnNewMessage,
         recognize: RecognizeFn,
         routine_active: RoutineActiveFn,
+        recent: RecentSpeech = recent_speech,
+        read_intent: IntentFn = no_intent,
     ) -> None:
         self.on_new_message = on_new_message
         self.recognize = recognize
         self.routine_active = routine_active
+        self.recent = recent
+        self.read_intent = read_intent
 
     async def handle(self, request: VoiceRequest) -> VoiceResult:
         sender = request.sender
@@ -287,6 +307,18 @@ class VoiceHandler:
                 f"not sure enough of what was said ({recognition.confidence:.2f})",
                 recognition,
             )
+        if request.mode != QUESTION and self.recent.echoes(sender, recognition.transcript):
+            # an open microphone heard the coach's own words: never a command
+            return await self.refuse(
+                sender, NOT_UNDERSTOOD, "that was the coach's own voice", recognition
+            )
+        if request.mode == HANDS_FREE and not await self.said_in_routine(
+            recognition, HANDS_FREE_INTENTS
+        ):
+            # an open microphone hears the room: act on routine talk only
+            return await self.refuse(
+                sender, NOT_UNDERSTOOD, "not something said to a routine", recognition
+            )
         output = VoiceOutputChannel()
         message = UserMessage(
             recognition.transcript,
@@ -311,13 +343,27 @@ class VoiceHandler:
         logger.debug("voice %s heard %r", sender, recognition.transcript)
         return VoiceResult(OK, sender, recognition.transcript, recognition, messages)
 
+    async def said_in_routine(self, recognition: Recognition, intents: frozenset[str]) -> bool:
+        """Whether the NLU reads the transcript as one of ``intents``.
+
+        The barge-in list is all stop and pause phrases: nothing to check. When
+        the NLU cannot say (it is down), the recogniser's word stands."""
+        if recognition.model == BARGE_IN:
+            return True
+        intent = await self.read_intent(recognition.transcript)
+        return intent is None or intent in intents
+
     async def understand(self, pcm: Pcm, mode: str, sender: str) -> Recognition:
         """Recognise with the model(s) the mode and the conversation call for.
 
         In a routine the command model goes first; when it is not sure, the
         closed barge-in list gets its strict second look (a lone "stop" is
         short, and the worst word to miss), and push-to-talk then tries every
-        sentence the assistant knows."""
+        sentence the assistant knows. In push-to-talk the command model's
+        transcript counts only when the NLU reads it as routine talk: that
+        model forces a question into its own words, confidently ("how do i
+        stretch my psoas" heard as "how do i slipped my psoas"), and a wrong
+        answer is worse than the full model's second look (bench/voice.py)."""
         if mode == BARGE_IN_MODE:
             plan: Tuple[str, ...] = (BARGE_IN,)
         elif await self.routine_active(sender):
@@ -325,14 +371,22 @@ class VoiceHandler:
         else:
             plan = (QUESTIONS,)
         heard: Recognition | None = None
+        gated: Recognition | None = None
         for index, model in enumerate(plan):
             result = await self.recognize(pcm.samples, model)
             if result.accepted():
-                return result
+                last = index == len(plan) - 1
+                if mode != QUESTION or model != COMMANDS or last:
+                    return result
+                if await self.said_in_routine(result, ROUTINE_INTENTS):
+                    return result
+                gated = replace(result, confidence=0.0)  # not acted upon
+                continue
             if index == 0 and not result.heard_speech:
                 return result  # nothing was said: no other model will hear more
             if result.heard_speech:
                 heard = result
+        heard = heard or gated
         assert heard is not None
         return heard
 
@@ -368,6 +422,20 @@ async def routine_running(request: Request, sender: str) -> bool:
     if tracker is None:
         return False
     return RoutineState.from_dict(tracker.get_slot("routine")).active
+
+
+async def read_intent(request: Request, text: str) -> str | None:
+    """The NLU's intent for ``text`` (None when the model cannot say)."""
+    agent = getattr(request.app.ctx, "agent", None)
+    if agent is None or not getattr(agent, "is_ready", lambda: False)():
+        return None
+    try:
+        parsed = await agent.parse_message(text)
+    except Exception:
+        logger.exception("could not read the intent of a voice transcript")
+        return None
+    name = (parsed.get("intent") or {}).get("name")
+    return str(name) if name else None
 
 
 class VoiceChannel(InputChannel):
@@ -408,7 +476,10 @@ class VoiceChannel(InputChannel):
             async def active(sender: str) -> bool:
                 return await routine_running(request, sender)
 
-            handler = VoiceHandler(guarded, recognize, active)
+            async def intent(text: str) -> str | None:
+                return await read_intent(request, text)
+
+            handler = VoiceHandler(guarded, recognize, active, read_intent=intent)
             try:
                 request.body = await read_body(request)
                 parsed = parse_request(request)

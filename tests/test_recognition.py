@@ -171,8 +171,8 @@ def test_a_recognition_is_accepted_over_its_models_threshold():
     assert not Recognition("stop", MIN_CONFIDENCE[BARGE_IN] - 0.01, BARGE_IN, 0.4).accepted()
     assert not Recognition("", 1.0, QUESTIONS, 0.0).accepted()  # nothing heard
     assert Recognition("x", 0.3, QUESTIONS, 1.0).accepted(threshold=0.2)
-    # barge-in is the strictest: the microphone also hears the coach
-    assert MIN_CONFIDENCE[BARGE_IN] > MIN_CONFIDENCE[COMMANDS] >= MIN_CONFIDENCE[QUESTIONS]
+    # the open microphone's model is stricter than push-to-talk's: it hears the room
+    assert MIN_CONFIDENCE[COMMANDS] > MIN_CONFIDENCE[QUESTIONS]
 
 
 # --- pocketsphinx, in-process ------------------------------------------------------------

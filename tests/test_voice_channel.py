@@ -39,6 +39,7 @@ from actions.recognition import (
 from actions.routine import RoutineState, Status
 from actions.speech import AudioCache, EspeakSynthesizer, SpeechService, set_speech_service
 from channels import voice
+from channels.echo import RecentSpeech, recent_speech
 from channels.guard import AUDIO_ROUTE, reply_even_on_failure
 from channels.voice import (
     BARGE_IN_MODE,
@@ -159,14 +160,29 @@ class Routine:
         return self.active
 
 
+class FakeNlu:
+    """``read_intent``: the intent per transcript (None for the rest: the NLU
+    could not say); ``read`` lists what it was asked."""
+
+    def __init__(self, **intents: str) -> None:
+        self.intents = {text.replace("_", " "): intent for text, intent in intents.items()}
+        self.read: List[str] = []
+
+    async def __call__(self, text: str) -> str | None:
+        self.read.append(text)
+        return self.intents.get(text)
+
+
 def handler_with(
     recognizer: FakeRecognizer,
     conversation: FakeConversation | None = None,
     routine: bool | Routine = False,
+    nlu: FakeNlu | None = None,
 ) -> Tuple[VoiceHandler, FakeConversation]:
     conversation = conversation or FakeConversation()
     active = routine if isinstance(routine, Routine) else Routine(routine)
-    return VoiceHandler(conversation, recognizer, active), conversation
+    handler = VoiceHandler(conversation, recognizer, active, read_intent=nlu or FakeNlu())
+    return handler, conversation
 
 
 def request(
@@ -327,11 +343,11 @@ async def test_the_output_channel_is_detached_even_when_the_conversation_raises(
 
 
 async def run_plan(
-    mode: str, routine: bool, **answers: Recognition | Exception
+    mode: str, routine: bool, nlu: FakeNlu | None = None, /, **answers: Recognition | Exception
 ) -> Tuple[VoiceResult, List[str], FakeConversation, Routine]:
     recognizer = FakeRecognizer(**answers)
     active = Routine(routine)
-    handler, conversation = handler_with(recognizer, routine=active)
+    handler, conversation = handler_with(recognizer, routine=active, nlu=nlu)
     result = await handler.handle(request(mode=mode))
     return result, recognizer.models, conversation, active
 
@@ -346,10 +362,14 @@ async def test_a_question_without_a_routine_uses_the_questions_model():
 
 
 async def test_during_a_routine_a_question_tries_the_commands_first():
+    nlu = FakeNlu(pause="routine_pause")
     result, models, conversation, _ = await run_plan(
-        QUESTION, True, **{COMMANDS: heard("pause", COMMANDS), QUESTIONS: heard("x", QUESTIONS)}
+        QUESTION,
+        True,
+        nlu,
+        **{COMMANDS: heard("pause", COMMANDS), QUESTIONS: heard("x", QUESTIONS)},
     )
-    assert models == [COMMANDS]
+    assert models == [COMMANDS] and nlu.read == ["pause"]
     assert result.status == OK and result.transcript == "pause"
     assert conversation.received[0].metadata["voice"] == {
         "confidence": 0.95,
@@ -429,10 +449,101 @@ async def test_a_later_model_hearing_nothing_does_not_make_it_silence():
 
 
 async def test_hands_free_without_a_routine_uses_the_questions_model():
+    nlu = FakeNlu(begin_the_routine="start_routine")
     result, models, _, _ = await run_plan(
-        HANDS_FREE, False, **{QUESTIONS: heard("what is the psoas", QUESTIONS)}
+        HANDS_FREE, False, nlu, **{QUESTIONS: heard("begin the routine", QUESTIONS)}
     )
     assert models == [QUESTIONS] and result.status == OK
+
+
+# --- the NLU's word on what was heard ----------------------------------------------------
+
+
+async def test_during_a_routine_a_question_the_command_model_forced_goes_to_the_questions():
+    # the command model hears a question in its own words, confidently; the NLU
+    # reads no routine command in it, so the full model has its say
+    nlu = FakeNlu(how_do_i_slipped_my_psoas="ask_psoas_stretch")
+    result, models, conversation, _ = await run_plan(
+        QUESTION,
+        True,
+        nlu,
+        **{
+            COMMANDS: heard("how do i slipped my psoas", COMMANDS, 0.85),
+            QUESTIONS: heard("how do i stretch my psoas", QUESTIONS, 0.7),
+        },
+    )
+    assert models == [COMMANDS, BARGE_IN, QUESTIONS]
+    assert result.status == OK and conversation.received[0].text == "how do i stretch my psoas"
+    assert nlu.read == ["how do i slipped my psoas"]  # the last model's word is final
+
+
+@pytest.mark.parametrize(
+    "questions_heard",
+    [unsure("how do i stretch my psoas", QUESTIONS), nothing(QUESTIONS)],
+    ids=["doubted", "missed"],
+)
+async def test_during_a_routine_a_forced_question_the_questions_reject_is_not_acted_upon(
+    questions_heard: Recognition,
+):
+    nlu = FakeNlu(how_do_i_slipped_my_psoas="ask_psoas_stretch")
+    answers = {COMMANDS: heard("how do i slipped my psoas", COMMANDS, 0.85)}
+    answers[QUESTIONS] = questions_heard
+    result, _, conversation, _ = await run_plan(QUESTION, True, nlu, **answers)
+    assert result.status == NOT_UNDERSTOOD and conversation.received == []
+    assert result.messages and result.messages[0]["text"]  # "I didn't catch that"
+
+
+@pytest.mark.parametrize(
+    "said, intent",
+    [
+        ("how long is left", "ask_time_left"),
+        ("my leg is numb", "report_red_flag_symptom"),
+        ("make it 20 seconds", "set_hold_duration"),
+    ],
+)
+async def test_hands_free_acts_on_routine_talk_and_red_flags(said: str, intent: str):
+    nlu = FakeNlu(**{said.replace(" ", "_"): intent})
+    result, _, conversation, _ = await run_plan(
+        HANDS_FREE, True, nlu, **{COMMANDS: heard(said, COMMANDS)}
+    )
+    assert result.status == OK and conversation.received[0].text == said
+
+
+@pytest.mark.parametrize(
+    "said, intent",
+    [("someone is at the door", "out_of_scope"), ("what is the psoas", "ask_what_is_psoas")],
+)
+async def test_hands_free_never_acts_on_what_is_not_routine_talk(said: str, intent: str):
+    # the command model can force chatter into its words, confidently
+    nlu = FakeNlu(**{said.replace(" ", "_"): intent})
+    result, _, conversation, _ = await run_plan(
+        HANDS_FREE, True, nlu, **{COMMANDS: heard(said, COMMANDS)}
+    )
+    assert result.status == NOT_UNDERSTOOD and conversation.received == []
+    assert result.messages and result.messages[0]["text"]  # "I didn't catch that"
+
+
+async def test_hands_free_without_a_routine_never_answers_a_question():
+    nlu = FakeNlu(what_is_the_psoas="ask_what_is_psoas")
+    result, _, conversation, _ = await run_plan(
+        HANDS_FREE, False, nlu, **{QUESTIONS: heard("what is the psoas", QUESTIONS)}
+    )
+    assert result.status == NOT_UNDERSTOOD and conversation.received == []
+
+
+async def test_when_the_nlu_cannot_say_the_recogniser_stands():
+    result, _, conversation, _ = await run_plan(
+        HANDS_FREE, True, FakeNlu(), **{COMMANDS: heard("next", COMMANDS)}
+    )
+    assert result.status == OK and conversation.received[0].text == "next"
+
+
+async def test_the_barge_in_list_needs_no_nlu():
+    nlu = FakeNlu(stop="out_of_scope")
+    result, _, _, _ = await run_plan(
+        BARGE_IN_MODE, True, nlu, **{BARGE_IN: heard("stop", BARGE_IN)}
+    )
+    assert result.status == OK and nlu.read == []
 
 
 @pytest.mark.parametrize("routine", [True, False])
@@ -450,9 +561,8 @@ async def test_barge_in_uses_the_barge_in_model_only(routine: bool):
     assert asked.asked == []  # no need to read the conversation
 
 
-async def test_barge_in_below_its_strict_threshold_is_not_acted_upon():
-    # sure enough for a command, not for interrupting the coach
-    confidence = (MIN_CONFIDENCE[COMMANDS] + MIN_CONFIDENCE[BARGE_IN]) / 2
+async def test_barge_in_below_its_threshold_is_not_acted_upon():
+    confidence = MIN_CONFIDENCE[BARGE_IN] - 0.05
     result, models, conversation, _ = await run_plan(
         BARGE_IN_MODE,
         True,
@@ -703,3 +813,44 @@ async def test_routine_running_reads_the_conversation():
     assert not await routine_running(request_with_store(FakeStore(fails=True)), "a")
     no_agent = SimpleNamespace(app=SimpleNamespace(ctx=SimpleNamespace()))
     assert not await routine_running(no_agent, "a")
+
+
+# --- the echo guard -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [HANDS_FREE, BARGE_IN_MODE])
+async def test_the_coachs_own_words_heard_back_are_not_acted_upon(mode: str):
+    recent = RecentSpeech()
+    recent.add(SENDER, "Hold for 30 seconds.")
+    model = BARGE_IN if mode == BARGE_IN_MODE else COMMANDS
+    recognizer = FakeRecognizer(**{model: heard("hold for 30 seconds", model)})
+    conversation = FakeConversation()
+    handler = VoiceHandler(conversation, recognizer, Routine(True), recent)
+    result = await handler.handle(request(mode=mode))
+    assert result.status == NOT_UNDERSTOOD and conversation.received == []
+    assert "own voice" in (result.detail or "")
+
+
+async def test_push_to_talk_is_never_taken_for_an_echo():
+    # the widget stops the coach before it records a question
+    recent = RecentSpeech()
+    recent.add(SENDER, "Hold for 30 seconds.")
+    recognizer = FakeRecognizer(**{COMMANDS: heard("hold for 30 seconds", COMMANDS)})
+    conversation = FakeConversation()
+    handler = VoiceHandler(conversation, recognizer, Routine(True), recent)
+    result = await handler.handle(request(mode=QUESTION))
+    assert result.status == OK and conversation.received[0].text == "hold for 30 seconds"
+
+
+async def test_what_the_coach_says_is_remembered_for_the_echo_guard():
+    recent = recent_speech
+    conversation = FakeConversation(
+        replies=[{"text": "**Halfway** there.", "spoken": "Halfway there now."}]
+    )
+    handler = VoiceHandler(
+        reply_even_on_failure(conversation),
+        FakeRecognizer(**{QUESTIONS: heard("hello", QUESTIONS)}),
+        Routine(False),
+    )
+    await handler.handle(request(sender="echo-check"))
+    assert "Halfway there now." in recent.recent("echo-check")

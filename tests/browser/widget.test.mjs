@@ -84,13 +84,14 @@ describe("chat", () => {
     assert.match(await banner.innerText(), /reach the coach|connection/i);
     assert.equal(await page.getAttribute("#connection", "data-state"), "offline");
     await send(page, "what is the psoas");
-    await page.locator("li.message.user", { hasText: "what is the psoas" }).waitFor();
+    await page.locator("li.message.user.pending", { hasText: "what is the psoas" }).waitFor();
     await screenshot(page, "offline");
     blocked = false;
     await page.locator('#connection[data-state="online"]').waitFor({ timeout: 30000 });
     await banner.waitFor({ state: "hidden" });
     // the message typed while offline went out once the coach was back
     await waitForBot(page, "muscle", 30000);
+    assert.equal(await page.locator("li.message.user.pending").count(), 0);
     await page.close();
   });
 

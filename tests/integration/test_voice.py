@@ -212,9 +212,8 @@ def test_the_cues_of_a_routine_started_by_voice_come_over_socketio(stack: Stack)
     sender = new_sender("sock")
     listener = Listener(stack.url, sender)
     try:
-        code, body = say(stack, sender, "make it ten seconds", "question", HANDS_FREE_VOICE)
-        assert code == 200 and body["status"] == "ok", body
-        assert body["transcript"] == "make it 10 seconds"
+        # short holds, typed (spoken durations are tested elsewhere)
+        stack.send(sender, "make it 10 seconds")
         code, body = say(stack, sender, "begin the routine", "question", COACH_VOICE)
         assert code == 200 and body["status"] == "ok", body
         started_at = time.time()

@@ -48,9 +48,16 @@ function showBotMessage(message, { speak = true } = {}) {
 }
 
 function showUserMessage(text, via = "text") {
-  chat.add("user", { text, via });
+  const item = chat.add("user", { text, via }, { pending: via === "text" && !connection.ready });
   store.addMessage({ kind: "user", text, via });
+  return item;
 }
+
+// messages typed while offline look pending until they have gone out
+connection.addEventListener("sent", () => {
+  const waiting = document.querySelector("li.message.user.pending");
+  if (waiting) waiting.classList.remove("pending");
+});
 
 function sendText(text, shown = text) {
   const clean = String(text).trim();

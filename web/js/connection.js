@@ -10,6 +10,7 @@ export class Connection extends EventTarget {
     super();
     this.sessionId = sessionId;
     this.ready = false;
+    this.confirmedOnce = false;
     this.outbox = [];
     this.socket = null;
   }
@@ -67,6 +68,7 @@ export class Connection extends EventTarget {
     while (this.ready && this.socket?.connected && this.outbox.length) {
       const text = this.outbox.shift();
       this.socket.emit("user_uttered", { message: text, session_id: this.sessionId });
+      this.#emit("sent", { text });
     }
   }
 
