@@ -52,7 +52,7 @@ DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_OUT_DIR = ROOT / "models" / "speech"
 SPEECH_CONTENT = "speech.yml"
 MANIFEST = "manifest.json"
-BUILDER_VERSION = "1"  # bump when the output changes for the same input
+BUILDER_VERSION = "2"  # bump when the output changes for the same input
 
 QUESTIONS, COMMANDS, BARGE_IN = "questions", "commands", "barge_in"
 MODEL_NAMES = (QUESTIONS, COMMANDS, BARGE_IN)
@@ -83,6 +83,11 @@ ROUTINE_INTENTS = frozenset(
     }
 )
 BARGE_IN_INTENTS = frozenset({"routine_stop", "routine_pause"})
+# a closed model's own sentences count this many times against its decoys
+DECOY_BALANCE = 3
+# the other short commands, which the barge-in model hears as themselves and
+# rejects (pain and red-flag reports are not among them: those must get through)
+BARGE_IN_DECOY_INTENTS = ROUTINE_INTENTS - BARGE_IN_INTENTS - {"report_red_flag_symptom"}
 
 # holds a person may ask for, spoken (5 s to 3 min)
 SPOKEN_DURATIONS = (
@@ -553,9 +558,14 @@ class SpeechCorpus:
     """The sentences of each model, as recogniser words."""
 
     sentences: Dict[str, List[List[str]]]
+    # per closed model: sentences it can decode but never accepts (a garbage
+    # model: "resume" said over the coach is heard as "resume", not forced into
+    # the nearest barge-in phrase, "quit um")
+    decoys: Dict[str, List[List[str]]] = field(default_factory=dict)
 
     def vocabulary(self) -> List[str]:
-        return sorted({w for model in self.sentences.values() for s in model for w in s})
+        every = [*self.sentences.values(), *self.decoys.values()]
+        return sorted({w for model in every for s in model for w in s})
 
 
 def closed_form(words: Sequence[str]) -> str:
@@ -582,6 +592,7 @@ def build_corpus(
     questions: List[List[str]] = []
     commands: List[List[str]] = []
     barge_in: List[List[str]] = []
+    other_commands: List[List[str]] = []
     templates: List[Example] = []
     for example in examples:
         words = normaliser.words(example.text)
@@ -592,6 +603,8 @@ def build_corpus(
             commands.append(words)
         if example.intent in BARGE_IN_INTENTS and len(words) <= 4:
             barge_in.append(words)
+        elif example.intent in BARGE_IN_DECOY_INTENTS and len(words) <= 4:
+            other_commands.append(words)
         if example.intent == "set_hold_duration" and any(
             entity == "duration" for _, _, entity in example.entities
         ):
@@ -616,7 +629,12 @@ def build_corpus(
         questions.append(normaliser.words(phrase))
     for phrase in content.barge_in_phrases:
         barge_in.append(normaliser.words(phrase))
-    return SpeechCorpus({QUESTIONS: questions, COMMANDS: commands, BARGE_IN: barge_in})
+    accepted = {closed_form(s) for s in barge_in}
+    decoys = [s for s in other_commands if closed_form(s) not in accepted]
+    return SpeechCorpus(
+        {QUESTIONS: questions, COMMANDS: commands, BARGE_IN: barge_in},
+        decoys={BARGE_IN: decoys},
+    )
 
 
 def build_dictionary(
@@ -667,8 +685,10 @@ def build(
     data_dir: Path = DEFAULT_DATA_DIR,
     content: SpeechContent | None = None,
     cmudict: Mapping[str, List[List[str]]] | None = None,
+    decoy_balance: int = DECOY_BALANCE,
 ) -> Dict[str, object]:
-    """Builds every model into ``out_dir`` (atomically: a half-built folder is never used)."""
+    """Builds every model into ``out_dir`` (atomically: a half-built folder is never used).
+    ``decoy_balance`` 0 leaves the closed models' decoys out (benchmarks compare)."""
     content = content or SpeechContent.load()
     cmudict = cmudict if cmudict is not None else read_dictionary(cmudict_path())
     examples = read_examples(data_dir)
@@ -687,8 +707,12 @@ def build(
     sizes = {}
     for name, sentences in corpus.sentences.items():
         usable = [s for s in sentences if not dropped_set.intersection(s)]
-        (tmp / f"{name}.lm").write_text(arpa_language_model(usable), encoding="utf-8")
+        decoys = [s for s in corpus.decoys.get(name, []) if not dropped_set.intersection(s)]
+        lm = arpa_language_model(usable * decoy_balance + decoys if decoy_balance else usable)
+        (tmp / f"{name}.lm").write_text(lm, encoding="utf-8")
         sizes[name] = {"sentences": len(usable), "words": len({w for s in usable for w in s})}
+        if decoys and decoy_balance:
+            sizes[name]["decoys"] = len(decoys)
         if name in CLOSED_MODELS:
             closed = sorted({closed_form(s) for s in usable} - {""})
             (tmp / f"{name}.sentences").write_text("\n".join(closed) + "\n", encoding="utf-8")
