@@ -12,8 +12,9 @@ WebM/OGG/MP4/MP3/FLAC as browsers record it), and optionally ``mode``:
   (by the command model, checked by the NLU's intent); anything else is not
   acted upon.
 * ``barge_in`` (heard while the coach itself was speaking): only "stop",
-  "pause" and pain words, and only when the recogniser is very sure, so that
-  the coach's own voice never drives the routine.
+  "pause" and pain words, from a closed list whose model also knows the other
+  commands (decoys, heard as themselves and never acted upon), so that the
+  coach's own voice never drives the routine.
 
 In both listening modes, a transcript that repeats what the coach said to this
 conversation in the last 30 s is its echo, not a command (``channels.echo``).

@@ -10,7 +10,7 @@
 // No echo loop: while the coach's own voice comes out of the speaker, the
 // threshold is raised (the person must speak over it) and an utterance that
 // overlaps it is sent as "barge_in", which the server only acts upon for
-// "stop", "pause" and pain words, and only when it is sure. The coach is ducked
+// "stop", "pause" and pain words (a closed list on the server). The coach is ducked
 // while the person speaks over it. Nothing that fails to be understood is ever
 // answered aloud in this mode.
 
