@@ -51,6 +51,8 @@ from channels.voice import (
     OK,
     QUESTION,
     RECOGNIZER_UNAVAILABLE,
+    SAFETY_INTENT,
+    SAFETY_MIN_CONFIDENCE,
     STATUS_MESSAGE,
     VoiceHandler,
     VoiceOutputChannel,
@@ -521,6 +523,79 @@ async def test_hands_free_never_acts_on_what_is_not_routine_talk(said: str, inte
     )
     assert result.status == NOT_UNDERSTOOD and conversation.received == []
     assert result.messages and result.messages[0]["text"]  # "I didn't catch that"
+
+
+# --- a red flag mid-routine: a lower bar -------------------------------------------------
+
+# between the red-flag bar and the command model's: heard, but doubted
+DOUBTED = (SAFETY_MIN_CONFIDENCE + MIN_CONFIDENCE[COMMANDS]) / 2
+
+
+@pytest.mark.parametrize("mode", [HANDS_FREE, QUESTION])
+async def test_a_doubted_red_flag_mid_routine_pauses_and_checks_in(mode: str):
+    # "ouch that hurts" is heard word for word, but short sentences get low
+    # confidence: a person in pain must not hear "I didn't catch that" while the
+    # hold goes on; chatter misheard as pain must not end the routine either
+    nlu = FakeNlu(ouch_that_hurts=SAFETY_INTENT)
+    conversation = FakeConversation([{"text": "Paused. Say resume when you're ready."}])
+    recognizer = FakeRecognizer(**{COMMANDS: heard("ouch that hurts", COMMANDS, DOUBTED)})
+    handler, _ = handler_with(recognizer, conversation, routine=True, nlu=nlu)
+    result = await handler.handle(request(mode=mode))
+    assert result.status == OK and result.transcript == "ouch that hurts"
+    assert [m.text for m in conversation.received] == ["/routine_pause"]
+    voice = conversation.received[0].metadata["voice"]
+    assert voice["model"] == COMMANDS and voice["doubted_red_flag"] is True
+    check_in, paused = result.messages
+    assert "sounded like something hurts" in check_in["text"] and check_in["spoken"]
+    assert "stop" in check_in["spoken"] and "Paused" in paused["text"]
+    assert recognizer.models[0] == COMMANDS
+
+
+async def test_a_sure_red_flag_mid_routine_goes_to_the_conversation_as_said():
+    nlu = FakeNlu(ouch_that_hurts=SAFETY_INTENT)
+    result, _, conversation, _ = await run_plan(
+        HANDS_FREE, True, nlu, **{COMMANDS: heard("ouch that hurts", COMMANDS)}
+    )
+    assert result.status == OK and [m.text for m in conversation.received] == ["ouch that hurts"]
+    assert "doubted_red_flag" not in conversation.received[0].metadata["voice"]
+
+
+async def test_a_doubted_sentence_that_is_no_red_flag_is_still_not_acted_upon():
+    nlu = FakeNlu(next_one="routine_next", someone_is_at_the_door="out_of_scope")
+    for said in ("next one", "someone is at the door"):
+        result, _, conversation, _ = await run_plan(
+            HANDS_FREE, True, nlu, **{COMMANDS: heard(said, COMMANDS, DOUBTED)}
+        )
+        assert result.status == NOT_UNDERSTOOD and conversation.received == []
+
+
+async def test_a_red_flag_below_its_own_bar_is_not_acted_upon():
+    nlu = FakeNlu(my_leg_is_numb=SAFETY_INTENT)
+    low = SAFETY_MIN_CONFIDENCE - 0.05
+    result, _, conversation, _ = await run_plan(
+        HANDS_FREE, True, nlu, **{COMMANDS: heard("my leg is numb", COMMANDS, low)}
+    )
+    assert result.status == NOT_UNDERSTOOD and conversation.received == []
+
+
+async def test_the_lower_bar_is_for_routines_only():
+    # without a routine nothing goes on while the person repeats themselves, and
+    # over the coach's voice only the closed barge-in list counts
+    nlu = FakeNlu(my_leg_is_numb=SAFETY_INTENT)
+    result, _, conversation, _ = await run_plan(
+        QUESTION, False, nlu, **{QUESTIONS: heard("my leg is numb", QUESTIONS, DOUBTED - 0.2)}
+    )
+    assert result.status == NOT_UNDERSTOOD and conversation.received == []
+    result, _, conversation, _ = await run_plan(
+        BARGE_IN_MODE,
+        True,
+        nlu,
+        **{
+            BARGE_IN: heard("my leg is numb", BARGE_IN, MIN_CONFIDENCE[BARGE_IN] - 0.05),
+            COMMANDS: heard("my leg is numb", COMMANDS, DOUBTED),
+        },
+    )
+    assert result.status == NOT_UNDERSTOOD and conversation.received == []
 
 
 async def test_hands_free_without_a_routine_never_answers_a_question():

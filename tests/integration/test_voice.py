@@ -208,6 +208,25 @@ def test_hands_free_acts_on_routine_commands_only(stack: Stack):
     stack.send(sender, "stop")
 
 
+def test_pain_said_mid_hold_is_never_just_not_caught(stack: Stack):
+    # "ouch that hurts" is heard word for word but with low confidence (0.33):
+    # the routine pauses and the coach checks in; "stop it hurts", heard surely,
+    # stops it with the safety answer
+    sender = new_sender()
+    assert last_routine(stack.send(sender, "start the routine"))["status"] == "running"
+    code, body = say(stack, sender, "ouch that hurts", "hands_free", COACH_VOICE)
+    assert code == 200 and body["status"] == "ok", body
+    assert body["transcript"] == "ouch that hurts" and body["confidence"] < 0.65
+    assert "sounded like something hurts" in body["messages"][0]["text"]
+    check_audio_url(stack, body["messages"][0])
+    assert last_routine(body["messages"])["status"] == "paused"
+
+    code, body = say(stack, sender, "stop it hurts", "hands_free", COACH_VOICE)
+    assert code == 200 and body["status"] == "ok", body
+    assert last_routine(body["messages"])["status"] == "stopped"
+    assert any("stop" in text.lower() for text in texts(body["messages"]))
+
+
 def test_the_cues_of_a_routine_started_by_voice_come_over_socketio(stack: Stack):
     sender = new_sender("sock")
     listener = Listener(stack.url, sender)
