@@ -31,6 +31,10 @@ RED_FLAGS = [
     ("severe back pain", "severe_pain"),
     ("i had cancer and now my back hurts", "cancer_or_weight_loss"),
     ("ouch", "pain_during_exercise"),
+    ("ow", "pain_during_exercise"),
+    ("owww my hip", "pain_during_exercise"),
+    ("that's painful", "pain_during_exercise"),
+    ("it's really hurting", "pain_during_exercise"),
     ("it hurts", "pain_during_exercise"),
     ("that really hurts", "pain_during_exercise"),
     ("sharp pain in my hip", "pain_during_exercise"),
@@ -65,6 +69,10 @@ BENIGN = [
     "my hip hurts after falling asleep on the couch",
     "does the psoas help me walk",
     "right now i want to stretch",
+    "how do i stretch my psoas without it hurting",
+    "is it painful to massage the psoas",
+    "it's not painful, just tight",
+    "how long should i hold it",
 ]
 
 
