@@ -358,7 +358,7 @@ class VoiceHandler:
             output.detach()
         messages = [{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages]
         if doubted_red_flag:  # what it thought it heard, and what to do, before "Paused"
-            messages.insert(0, await self.content_message(DOUBTED_RED_FLAG_MESSAGE))
+            messages.insert(0, await self.content_message(sender, DOUBTED_RED_FLAG_MESSAGE))
         # what people say can be about their health: the words only at debug level
         logger.info("voice %s: ok (%s, %.2f)", sender, recognition.model, recognition.confidence)
         logger.debug("voice %s heard %r", sender, recognition.transcript)
@@ -433,13 +433,15 @@ class VoiceHandler:
     ) -> VoiceResult:
         """Nothing reaches the conversation; the client gets "I didn't catch that"."""
         logger.info("voice %s: %s (%s)", sender, status, detail)
-        message = await self.content_message(STATUS_MESSAGE[status])
+        message = await self.content_message(sender, STATUS_MESSAGE[status])
         return VoiceResult(status, sender, "", recognition, [message], detail)
 
-    @staticmethod
-    async def content_message(name: str) -> Dict[str, Any]:
-        """A message of content/answers.yml, with its audio."""
+    async def content_message(self, sender: str, name: str) -> Dict[str, Any]:
+        """A message of content/answers.yml, with its audio; the coach says it, so
+        the echo guard knows it (its check-in says "hurts" and "stop": heard back
+        by the open microphone, it must not pause the routine again)."""
         reply = get_content_store().message(name).reply.format(seconds=int(MAX_SECONDS))
+        self.recent.add(sender, reply.spoken)
         message: Dict[str, Any] = {"text": reply.text, "spoken": reply.spoken}
         audio_url = await audio_url_for(reply.spoken)
         if audio_url:

@@ -183,7 +183,9 @@ def handler_with(
 ) -> Tuple[VoiceHandler, FakeConversation]:
     conversation = conversation or FakeConversation()
     active = routine if isinstance(routine, Routine) else Routine(routine)
-    handler = VoiceHandler(conversation, recognizer, active, read_intent=nlu or FakeNlu())
+    handler = VoiceHandler(
+        conversation, recognizer, active, RecentSpeech(), read_intent=nlu or FakeNlu()
+    )
     return handler, conversation
 
 
@@ -549,6 +551,19 @@ async def test_a_doubted_red_flag_mid_routine_pauses_and_checks_in(mode: str):
     assert "sounded like something hurts" in check_in["text"] and check_in["spoken"]
     assert "stop" in check_in["spoken"] and "Paused" in paused["text"]
     assert recognizer.models[0] == COMMANDS
+
+
+async def test_the_check_in_heard_back_is_not_another_red_flag():
+    # the open microphone hears the coach's check-in ("...something hurts...
+    # say stop..."): its echo, never a second pause
+    check_in = "it sounded like something hurts so i've paused"
+    nlu = FakeNlu(ouch_that_hurts=SAFETY_INTENT, **{check_in.replace(" ", "_"): SAFETY_INTENT})
+    recognizer = FakeRecognizer(**{COMMANDS: heard("ouch that hurts", COMMANDS, DOUBTED)})
+    handler, conversation = handler_with(recognizer, routine=True, nlu=nlu)
+    assert (await handler.handle(request(mode=HANDS_FREE))).status == OK
+    recognizer.answers[COMMANDS] = heard(check_in, COMMANDS, DOUBTED)
+    result = await handler.handle(request(mode=HANDS_FREE))
+    assert result.status == NOT_UNDERSTOOD and len(conversation.received) == 1
 
 
 async def test_a_sure_red_flag_mid_routine_goes_to_the_conversation_as_said():
