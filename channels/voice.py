@@ -82,7 +82,7 @@ from actions.recognition import (
     RecognitionError,
     get_recognition_service,
 )
-from actions.routine import RoutineState
+from actions.routine import ACTIVE, RoutineState, Status
 from actions.speech_model import ROUTINE_INTENTS
 from channels.echo import RecentSpeech, recent_speech
 from channels.guard import OnNewMessage, audio_url_for, reply_even_on_failure
@@ -255,7 +255,8 @@ def parse_request(request: Request) -> VoiceRequest:
 
 
 RecognizeFn = Callable[[bytes, str], Awaitable[Recognition]]
-RoutineActiveFn = Callable[[str], Awaitable[bool]]
+# the conversation's routine status ("running", "paused"; "idle" when none)
+RoutineStatusFn = Callable[[str], Awaitable[str]]
 # the NLU's intent for a transcript (None: the NLU could not say)
 IntentFn = Callable[[str], Awaitable[str | None]]
 
@@ -288,13 +289,13 @@ class VoiceHandler:
         self,
         on_new_message: OnNewMessage,
         recognize: RecognizeFn,
-        routine_active: RoutineActiveFn,
+        routine_status: RoutineStatusFn,
         recent: RecentSpeech = recent_speech,
         read_intent: IntentFn = no_intent,
     ) -> None:
         self.on_new_message = on_new_message
         self.recognize = recognize
-        self.routine_active = routine_active
+        self.routine_status = routine_status
         self.recent = recent
         self.read_intent = read_intent
 
@@ -358,7 +359,7 @@ class VoiceHandler:
             output.detach()
         messages = [{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages]
         if doubted_red_flag:  # what it thought it heard, and what to do, before "Paused"
-            messages.insert(0, await self.content_message(sender, DOUBTED_RED_FLAG_MESSAGE))
+            messages.insert(0, await self.content_message(DOUBTED_RED_FLAG_MESSAGE))
         # what people say can be about their health: the words only at debug level
         logger.info("voice %s: ok (%s, %.2f)", sender, recognition.model, recognition.confidence)
         logger.debug("voice %s heard %r", sender, recognition.transcript)
@@ -385,9 +386,10 @@ class VoiceHandler:
         model forces a question into its own words, confidently ("how do i
         stretch my psoas" heard as "how do i slipped my psoas"), and a wrong
         answer is worse than the full model's second look (bench/voice.py)."""
+        status = Status.IDLE.value
         if mode == BARGE_IN_MODE:
             plan: Tuple[str, ...] = (BARGE_IN,)
-        elif await self.routine_active(sender):
+        elif (status := await self.routine_status(sender)) in {s.value for s in ACTIVE}:
             plan = (COMMANDS, BARGE_IN) if mode == HANDS_FREE else (COMMANDS, BARGE_IN, QUESTIONS)
         else:
             plan = (QUESTIONS,)
@@ -410,7 +412,9 @@ class VoiceHandler:
                 heard = result
                 if model != BARGE_IN:  # a closed list has no doubtful sentences
                     doubted.append(result)
-        if COMMANDS in plan:  # in a routine, the coach silent
+        # a hold going on, the coach silent (paused, nothing goes on: the
+        # person can say it again, and the check-in heard back cannot loop)
+        if status == Status.RUNNING.value:
             for result in doubted:
                 if await self.reports_red_flag(result):
                     return replace(result, min_confidence=SAFETY_MIN_CONFIDENCE)
@@ -433,15 +437,16 @@ class VoiceHandler:
     ) -> VoiceResult:
         """Nothing reaches the conversation; the client gets "I didn't catch that"."""
         logger.info("voice %s: %s (%s)", sender, status, detail)
-        message = await self.content_message(sender, STATUS_MESSAGE[status])
+        message = await self.content_message(STATUS_MESSAGE[status])
         return VoiceResult(status, sender, "", recognition, [message], detail)
 
-    async def content_message(self, sender: str, name: str) -> Dict[str, Any]:
-        """A message of content/answers.yml, with its audio; the coach says it, so
-        the echo guard knows it (its check-in says "hurts" and "stop": heard back
-        by the open microphone, it must not pause the routine again)."""
+    @staticmethod
+    async def content_message(name: str) -> Dict[str, Any]:
+        """A message of content/answers.yml, with its audio. Not for the echo
+        guard: the check-in names what a person in pain may answer with ("I
+        feel sharp pain"), and a paused routine takes no doubted red flag, so
+        the check-in heard back cannot pause again."""
         reply = get_content_store().message(name).reply.format(seconds=int(MAX_SECONDS))
-        self.recent.add(sender, reply.spoken)
         message: Dict[str, Any] = {"text": reply.text, "spoken": reply.spoken}
         audio_url = await audio_url_for(reply.spoken)
         if audio_url:
@@ -449,20 +454,21 @@ class VoiceHandler:
         return message
 
 
-async def routine_running(request: Request, sender: str) -> bool:
-    """Whether the conversation has a guided routine running or paused."""
+async def routine_status(request: Request, sender: str) -> str:
+    """The status of the conversation's guided routine ("idle" when it has none
+    or it cannot be read)."""
     agent = getattr(request.app.ctx, "agent", None)
     store = getattr(agent, "tracker_store", None)
     if store is None:
-        return False
+        return Status.IDLE.value
     try:
         tracker = await store.retrieve(sender)
     except Exception:
         logger.exception("could not read the conversation %s", sender)
-        return False
+        return Status.IDLE.value
     if tracker is None:
-        return False
-    return RoutineState.from_dict(tracker.get_slot("routine")).active
+        return Status.IDLE.value
+    return RoutineState.from_dict(tracker.get_slot("routine")).status.value
 
 
 async def read_intent(request: Request, text: str) -> str | None:
@@ -514,13 +520,13 @@ class VoiceChannel(InputChannel):
             async def recognize(samples: bytes, model: str) -> Recognition:
                 return await get_recognition_service().recognize(samples, model)
 
-            async def active(sender: str) -> bool:
-                return await routine_running(request, sender)
+            async def status(sender: str) -> str:
+                return await routine_status(request, sender)
 
             async def intent(text: str) -> str | None:
                 return await read_intent(request, text)
 
-            handler = VoiceHandler(guarded, recognize, active, read_intent=intent)
+            handler = VoiceHandler(guarded, recognize, status, read_intent=intent)
             try:
                 request.body = await read_body(request)
                 parsed = parse_request(request)
