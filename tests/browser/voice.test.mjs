@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { launch, openWidget, screenshot, speechWav, waitForBot } from "./helpers.mjs";
+import { botTexts, launch, openWidget, screenshot, send, speechWav, waitForBot } from "./helpers.mjs";
 
 async function widgetWithMicrophone(wav) {
   const { browser, context } = await launch({ microphone: wav });
@@ -79,6 +79,39 @@ test("a stretch started by voice is followed hands-free, by voice alone", async 
     const log = await page.evaluate(() => window.psoasCoach.voiceLog);
     const overTheCoach = log.filter((entry) => entry.mode === "barge_in" && entry.status === "ok");
     assert.ok(overTheCoach.every((entry) => /\b(stop|pause|wait|hold on|ouch|hurts)\b/.test(entry.transcript)), JSON.stringify(log));
+  } finally {
+    await browser.close();
+  }
+});
+
+test("pain said hands-free mid-hold is acted upon, never 'didn't catch that'", async () => {
+  // the coach is muted, so all that is heard goes as hands-free (nothing over
+  // its voice). Heard surely, pain stops the stretch with the safety answer;
+  // heard with doubt, it pauses and the coach checks in (the server's tests
+  // pin each path; here the browser's recording decides which)
+  const wav = speechWav("pain", [2, "ouch that hurts", 8], { voice: "en-us", speed: 160 });
+  const { browser, page } = await widgetWithMicrophone(wav);
+  try {
+    await page.click("#speaker-toggle");
+    assert.equal(await page.getAttribute("#speaker-toggle", "aria-pressed"), "false");
+    await send(page, "start the routine");
+    await page.waitForFunction(() => window.psoasCoach.routine?.status === "running", null, { timeout: 30000 });
+    await page.click("#hands-free-toggle");
+    await page.waitForFunction(() => window.psoasCoach.voiceLog.length > 0, null, { timeout: 40000 });
+    const [entry, ...more] = await page.evaluate(() => window.psoasCoach.voiceLog);
+    assert.equal(more.length, 0, JSON.stringify(more));
+    assert.equal(entry.mode, "hands_free");
+    assert.equal(entry.status, "ok", JSON.stringify(entry));
+    assert.match(entry.transcript, /hurts/);
+    await page.waitForFunction(() => ["paused", "stopped"].includes(window.psoasCoach.routine?.status), null, {
+      timeout: 10000,
+    });
+    const status = await page.evaluate(() => window.psoasCoach.routine.status);
+    console.log(`pain heard as "${entry.transcript}": routine ${status}; coach said: ${(await botTexts(page)).slice(-3).join(" | ")}`);
+    await waitForBot(page, status === "paused" ? "sounded like something hurts" : "pain is not");
+    const said = page.locator("li.message.user", { hasText: "said by voice" });
+    assert.match(await said.last().innerText(), /hurts/);
+    await screenshot(page, "hands-free-pain");
   } finally {
     await browser.close();
   }

@@ -3,7 +3,8 @@ with playwright-core driving Debian's Chromium, against the real stack.
 
 They cover the web widget end to end (typed chat, the routine panel, a reload
 mid-routine, an unreachable server, accessibility basics), voice through a fake
-microphone (a question, noise, a stretch followed hands-free by voice alone),
+microphone (a question, noise, a stretch followed hands-free by voice alone,
+pain said mid-hold),
 and rasa-webchat, unmodified, talking to our socket.io channel. Screenshots of
 the main states land in test-output/browser/.
 """
