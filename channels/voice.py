@@ -260,6 +260,9 @@ RoutineStatusFn = Callable[[str], Awaitable[str]]
 # the NLU's intent for a transcript (None: the NLU could not say)
 IntentFn = Callable[[str], Awaitable[str | None]]
 
+IDLE, RUNNING = Status.IDLE.value, Status.RUNNING.value
+ACTIVE_STATUSES = frozenset(status.value for status in ACTIVE)
+
 # what an open microphone may act upon: what people say during a routine
 HANDS_FREE_INTENTS = ROUTINE_INTENTS | {"start_routine"}
 # Mid-routine, pain and other red flags heard with less confidence than the
@@ -386,10 +389,11 @@ class VoiceHandler:
         model forces a question into its own words, confidently ("how do i
         stretch my psoas" heard as "how do i slipped my psoas"), and a wrong
         answer is worse than the full model's second look (bench/voice.py)."""
-        status = Status.IDLE.value
+        # over the coach's voice the closed list alone decides: no need to ask
+        status = IDLE if mode == BARGE_IN_MODE else await self.routine_status(sender)
         if mode == BARGE_IN_MODE:
             plan: Tuple[str, ...] = (BARGE_IN,)
-        elif (status := await self.routine_status(sender)) in {s.value for s in ACTIVE}:
+        elif status in ACTIVE_STATUSES:
             plan = (COMMANDS, BARGE_IN) if mode == HANDS_FREE else (COMMANDS, BARGE_IN, QUESTIONS)
         else:
             plan = (QUESTIONS,)
@@ -414,7 +418,7 @@ class VoiceHandler:
                     doubted.append(result)
         # a hold going on, the coach silent (paused, nothing goes on: the
         # person can say it again, and the check-in heard back cannot loop)
-        if status == Status.RUNNING.value:
+        if status == RUNNING:
             for result in doubted:
                 if await self.reports_red_flag(result):
                     return replace(result, min_confidence=SAFETY_MIN_CONFIDENCE)
@@ -460,14 +464,14 @@ async def routine_status(request: Request, sender: str) -> str:
     agent = getattr(request.app.ctx, "agent", None)
     store = getattr(agent, "tracker_store", None)
     if store is None:
-        return Status.IDLE.value
+        return IDLE
     try:
         tracker = await store.retrieve(sender)
     except Exception:
         logger.exception("could not read the conversation %s", sender)
-        return Status.IDLE.value
+        return IDLE
     if tracker is None:
-        return Status.IDLE.value
+        return IDLE
     return RoutineState.from_dict(tracker.get_slot("routine")).status.value
 
 
