@@ -15,10 +15,10 @@ from actions.base import (
     latest_entity_values,
     latest_intent,
 )
-from actions.content import Reply, Topic
-from actions.durations import parse_seconds
 from actions.guided_stretch import ROUTINE_ONLY_WHEN_ACTIVE, ActionControlRoutine, routine_is_active
-from actions.input_checks import EMPTY, NO_WORDS, NOT_ENGLISH_SCRIPT, TOO_LONG, problem_with
+from coach.content.store import Reply, Topic
+from coach.text.durations import parse_seconds
+from coach.text.input_checks import EMPTY, NO_WORDS, NOT_ENGLISH_SCRIPT, TOO_LONG, problem_with
 
 GUIDE_HOLD_SECONDS = 30
 HOLD_TOPIC = "hold_duration"

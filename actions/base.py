@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.content import ContentStore, Reply, get_content_store
+from coach.content.store import ContentStore, Reply, get_content_store
 
 TOPIC_SLOT = "topic"
 MORE_AVAILABLE_SLOT = "more_available"

@@ -21,8 +21,7 @@ from rasa_sdk.events import EventType, ReminderCancelled, ReminderScheduled, Slo
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import CoachAction, latest_entity_values, latest_intent
-from actions.durations import parse_seconds
-from actions.routine import (
+from coach.routine.machine import (
     HALFWAY,
     HOLD_END,
     SETUP_END,
@@ -32,6 +31,7 @@ from actions.routine import (
     Transition,
     words_per_second_from_env,
 )
+from coach.text.durations import parse_seconds
 
 ROUTINE_SLOT = "routine"
 TIMED_CUES = (HALFWAY, TEN_SECONDS_LEFT, HOLD_END, SETUP_END)

@@ -10,9 +10,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import MORE_AVAILABLE_SLOT, TOPIC_SLOT, latest_entity_values
-from actions.content import Reply
 from actions.guided_stretch import RoutineAction, routine_state
-from actions.safety_screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
+from coach.content.store import Reply
+from coach.safety.screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
 
 ENTITY_FOR_KIND = {RED_FLAG: "symptom", CONDITION: "condition"}
 

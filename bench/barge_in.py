@@ -27,11 +27,11 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from actions.audio_input import decode_wav
-from actions.recognition import BARGE_IN, MIN_CONFIDENCE, PocketsphinxRecognizer, Recognition
-from actions.speech_model import BARGE_IN_INTENTS, DECOY_BALANCE, build
 from bench.voice_audio import Voice, noises
 from bench.voice_corpus import Sentence, barge_in_phrases, chatter, coach_sentences, commands
+from coach.speech.asr.audio_input import decode_wav
+from coach.speech.asr.service import BARGE_IN, MIN_CONFIDENCE, PocketsphinxRecognizer, Recognition
+from coach.speech.lm.build import BARGE_IN_INTENTS, DECOY_BALANCE, build
 
 VOICES = ("espeak:en-us:160", "espeak:en-us+m3:140", "flite:slt:1.0", "flite:rms:1.0")
 COACH_VOICE = "espeak:en-us:160"

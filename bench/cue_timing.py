@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Tuple
 
 import socketio
 
-from scripts.stack import ROOT, Stack
+from coach.tools.stack import ROOT, Stack
 
 TIMED = ("halfway", "ten seconds left", "release")
 
@@ -105,7 +105,7 @@ def main() -> None:
             stack.start_rasa()
             cold = follow(stack, args.holds)
             subprocess.run(
-                [sys.executable, "-m", "scripts.prerender_audio"],
+                [sys.executable, "-m", "coach.tools.prerender_audio"],
                 cwd=ROOT,
                 env=stack.env,
                 check=True,

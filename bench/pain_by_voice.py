@@ -31,12 +31,12 @@ import asyncio
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from actions.audio_input import decode_wav
-from actions.recognition import COMMANDS, MIN_CONFIDENCE, PocketsphinxRecognizer, Recognition
 from bench.voice_audio import Voice
 from bench.voice_corpus import Sentence, chatter, coach_sentences, holdout, make_sentence
 from channels.voice import SAFETY_INTENT, SAFETY_MIN_CONFIDENCE
-from scripts.stack import ROOT
+from coach.speech.asr.audio_input import decode_wav
+from coach.speech.asr.service import COMMANDS, MIN_CONFIDENCE, PocketsphinxRecognizer, Recognition
+from coach.tools.stack import ROOT
 
 VOICES = ("espeak:en-us:160", "espeak:en-us+m3:140", "flite:slt:1.0", "flite:rms:1.0")
 COACH_VOICE = "espeak:en-us:160"

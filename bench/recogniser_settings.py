@@ -20,10 +20,10 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, Dict, List, Tuple
 
-from actions import recognition
-from actions.audio_input import decode_wav
-from actions.recognition import COMMANDS, MODEL_NAMES, QUESTIONS, PocketsphinxRecognizer
 from bench.voice_corpus import Sentence, commands, compare_words, questions, word_errors
+from coach.speech.asr import service as recognition
+from coach.speech.asr.audio_input import decode_wav
+from coach.speech.asr.service import COMMANDS, MODEL_NAMES, QUESTIONS, PocketsphinxRecognizer
 from tests.test_recognition import espeak_wav
 
 VOICES = (("en-us", 160), ("en-us+m3", 150), ("en-gb", 150))

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List
 
-from scripts.stack import Stack
+from coach.tools.stack import Stack
 
 CONVERSATION = [
     "hi",

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from actions.speech import (
+from coach.speech.tts.service import (
     Audio,
     AudioCache,
     FallbackSynthesizer,

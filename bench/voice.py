@@ -57,8 +57,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple, TypeVar
 
-from actions.audio_input import decode_wav, is_silent
-from actions.recognition import (
+from bench import voice_corpus as corpus
+from bench import voice_thresholds as th
+from bench.voice_audio import Voice, available_engines, noises, wav_seconds
+from bench.voice_client import Client, HoldPool, Reply, StackTrouble, VoiceResult, new_sender
+from bench.voice_corpus import Sentence
+from coach.speech.asr.audio_input import decode_wav, is_silent
+from coach.speech.asr.service import (
     BARGE_IN,
     COMMANDS,
     MIN_CONFIDENCE,
@@ -66,14 +71,9 @@ from actions.recognition import (
     PocketsphinxRecognizer,
     Recognition,
 )
-from actions.speech_model import ROUTINE_INTENTS
-from actions.speech_model import build as build_speech_models
-from bench import voice_corpus as corpus
-from bench import voice_thresholds as th
-from bench.voice_audio import Voice, available_engines, noises, wav_seconds
-from bench.voice_client import Client, HoldPool, Reply, StackTrouble, VoiceResult, new_sender
-from bench.voice_corpus import Sentence
-from scripts.stack import MODEL, ROOT, Stack
+from coach.speech.lm.build import ROUTINE_INTENTS
+from coach.speech.lm.build import build as build_speech_models
+from coach.tools.stack import MODEL, ROOT, Stack
 
 OUT = ROOT / "bench" / "out"
 DEFAULT_VOICES = ("espeak:en-us:160", "espeak:en-us+m3:140", "flite:slt:1.0", "flite:rms:1.0")

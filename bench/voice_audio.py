@@ -18,7 +18,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from scripts.stack import ROOT
+from coach.tools.stack import ROOT
 
 CACHE = ROOT / "bench" / "out" / "voice-audio"
 RATE = 16000

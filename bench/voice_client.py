@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Tuple
 
 from bench.voice_corpus import mask_digits
-from scripts.stack import Stack
+from coach.tools.stack import Stack
 
 ACTIVE = ("running", "paused")
 # the routine a command is said in: the knee to chest stretch, first hold (right

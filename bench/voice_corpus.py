@@ -20,9 +20,9 @@ from typing import Dict, List, Sequence
 
 import yaml
 
-from actions.recognition import tidy_transcript
-from actions.speech_model import BARGE_IN_INTENTS as SPEECH_BARGE_IN_INTENTS
-from actions.speech_model import (
+from coach.speech.asr.service import tidy_transcript
+from coach.speech.lm.build import BARGE_IN_INTENTS as SPEECH_BARGE_IN_INTENTS
+from coach.speech.lm.build import (
     ROUTINE_INTENTS,
     Normaliser,
     SpeechContent,
@@ -30,7 +30,7 @@ from actions.speech_model import (
     parse_example,
     read_dictionary,
 )
-from scripts.stack import ROOT
+from coach.tools.stack import ROOT
 
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
 

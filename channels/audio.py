@@ -14,7 +14,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.speech import MEDIA_TYPES, audio_dir, resolve_audio_file
+from coach.speech.tts.service import MEDIA_TYPES, audio_dir, resolve_audio_file
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 

@@ -28,9 +28,9 @@ from typing import Any, Awaitable, Callable, Dict
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOOutput
 
-from actions.content import get_content_store
-from actions.speech import SpeechError, get_speech_service
-from channels.echo import recent_speech
+from coach.content.store import get_content_store
+from coach.speech.echo import recent_speech
+from coach.speech.tts.service import SpeechError, get_speech_service
 
 logger = logging.getLogger(__name__)
 

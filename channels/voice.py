@@ -17,7 +17,7 @@ WebM/OGG/MP4/MP3/FLAC as browsers record it), and optionally ``mode``:
   coach's own voice never drives the routine.
 
 In both listening modes, a transcript that repeats what the coach said to this
-conversation in the last 30 s is its echo, not a command (``channels.echo``).
+conversation in the last 30 s is its echo, not a command (``coach.speech.echo``).
 
 A raw audio body (``Content-Type: audio/wav``, ``?sender=...&mode=...``) works
 too, for scripts and curl.
@@ -60,7 +60,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.audio_input import (
+from channels.guard import OnNewMessage, audio_url_for, reply_even_on_failure
+from channels.socketio import send_to_session
+from coach.content.store import get_content_store
+from coach.routine.machine import ACTIVE, RoutineState, Status
+from coach.speech.asr.audio_input import (
     MAX_SECONDS,
     MAX_UPLOAD_BYTES,
     NO_SPEECH,
@@ -73,8 +77,7 @@ from actions.audio_input import (
     decode_upload,
     is_silent,
 )
-from actions.content import get_content_store
-from actions.recognition import (
+from coach.speech.asr.service import (
     BARGE_IN,
     COMMANDS,
     QUESTIONS,
@@ -82,11 +85,8 @@ from actions.recognition import (
     RecognitionError,
     get_recognition_service,
 )
-from actions.routine import ACTIVE, RoutineState, Status
-from actions.speech_model import ROUTINE_INTENTS
-from channels.echo import RecentSpeech, recent_speech
-from channels.guard import OnNewMessage, audio_url_for, reply_even_on_failure
-from channels.socketio import send_to_session
+from coach.speech.echo import RecentSpeech, recent_speech
+from coach.speech.lm.build import ROUTINE_INTENTS
 
 logger = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.input_checks import problem_with
-from actions.safety_screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
+from coach.safety.screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
+from coach.text.input_checks import problem_with
 
 INTENT_FOR_KIND = {RED_FLAG: "report_red_flag_symptom", CONDITION: "report_health_condition"}
 ENTITY_FOR_KIND = {RED_FLAG: "symptom", CONDITION: "condition"}

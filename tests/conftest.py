@@ -11,7 +11,7 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.safety_screen import get_safety_screen
+from coach.safety.screen import get_safety_screen
 
 ROOT = Path(__file__).resolve().parent.parent
 

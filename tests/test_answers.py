@@ -10,7 +10,7 @@ from actions.answers import (
     ActionHandleFallback,
     ActionRepeatLastAnswer,
 )
-from actions.content import get_content_store
+from coach.content.store import get_content_store
 from tests.conftest import slot_events, texts
 
 

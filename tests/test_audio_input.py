@@ -18,8 +18,8 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from actions import audio_input
-from actions.audio_input import (
+from coach.speech.asr import audio_input
+from coach.speech.asr.audio_input import (
     LEAD_IN_SECONDS,
     MAX_GAIN,
     MAX_SECONDS,

@@ -9,8 +9,13 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from actions.speech import AudioCache, EspeakSynthesizer, SpeechService, set_speech_service
 from channels.guard import AUDIO_ROUTE, CoachOutputChannel, plain_text, reply_even_on_failure
+from coach.speech.tts.service import (
+    AudioCache,
+    EspeakSynthesizer,
+    SpeechService,
+    set_speech_service,
+)
 
 
 @pytest.fixture

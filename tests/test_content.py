@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.content import ContentError, YamlContentStore
-from actions.safety_screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
+from coach.content.store import ContentError, YamlContentStore
+from coach.safety.screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
 from tests.conftest import ROOT
 
 

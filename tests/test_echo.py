@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.echo import RecentSpeech, is_echo, longest_shared_run, words_of
+from coach.speech.echo import RecentSpeech, is_echo, longest_shared_run, words_of
 
 SAID = [
     "Hold for 30 seconds.",

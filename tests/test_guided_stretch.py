@@ -15,8 +15,8 @@ from actions.guided_stretch import (
     ActionStartRoutine,
     RoutineAction,
 )
-from actions.routine import RoutineMachine
 from actions.safety import ActionRespondToRedFlag
+from coach.routine.machine import RoutineMachine
 from tests.conftest import slot_events, texts
 
 T0 = 1_800_000_000.0

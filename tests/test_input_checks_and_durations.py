@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.durations import parse_seconds
-from actions.input_checks import (
+from coach.text.durations import parse_seconds
+from coach.text.input_checks import (
     EMPTY,
     MAX_MESSAGE_CHARS,
     NO_WORDS,

@@ -65,8 +65,8 @@ def test_config_sets_seeds_and_the_safety_screen_runs_last():
 
 def test_importing_the_actions_loads_no_content():
     code = (
-        "import sys, actions.answers, actions.safety, actions.content as c, "
-        "actions.safety_screen as s\n"
+        "import sys, actions.answers, actions.safety, coach.content.store as c, "
+        "coach.safety.screen as s\n"
         "assert c._store is None and s._screen is None\n"
         "assert 'spacy' not in sys.modules and 'tensorflow' not in sys.modules\n"
     )

@@ -22,8 +22,8 @@ from typing import AsyncIterator, List, Tuple
 import numpy as np
 import pytest
 
-from actions.audio_input import SAMPLE_RATE, decode_wav
-from actions.recognition import (
+from coach.speech.asr.audio_input import SAMPLE_RATE, decode_wav
+from coach.speech.asr.service import (
     MIN_CONFIDENCE,
     PocketsphinxRecognizer,
     Recognition,
@@ -32,7 +32,7 @@ from actions.recognition import (
     serve,
     tidy_transcript,
 )
-from actions.speech_model import BARGE_IN, COMMANDS, DEFAULT_OUT_DIR, QUESTIONS, build, is_stale
+from coach.speech.lm.build import BARGE_IN, COMMANDS, DEFAULT_OUT_DIR, QUESTIONS, build, is_stale
 
 # --- speech ----------------------------------------------------------------------------
 
@@ -352,7 +352,7 @@ def recognition_workers() -> List[int]:
             command = (stat.parent / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if parent == os.getpid() and b"actions.recognition" in command:
+        if parent == os.getpid() and b"coach.speech.asr.service" in command:
             found.append(int(stat.parent.name))
     return sorted(found)
 

@@ -22,13 +22,13 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from actions.routine import (
+from coach.routine.machine import (
     CUE_PLACEHOLDERS,
     RoutineMachine,
     RoutineState,
     YamlRoutineLibrary,
 )
-from actions.speech import (
+from coach.speech.tts.service import (
     MEDIA_TYPES,
     Audio,
     AudioCache,
@@ -37,7 +37,7 @@ from actions.speech import (
     SpeechService,
     SpeechSynthesizer,
 )
-from scripts import prerender_audio, render_routine
+from coach.tools import prerender_audio, render_routine
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUTINES_YML = ROOT / "content" / "routines.yml"
@@ -109,7 +109,7 @@ def knee_wav(tmp_path_factory) -> Tuple[Path, str]:
     if shutil.which("espeak-ng") is None:
         pytest.skip("needs espeak-ng")
     out = tmp_path_factory.mktemp("render") / "stretch.wav"
-    done = run("scripts.render_routine", KNEE, "-o", str(out), "--hold", str(HOLD))
+    done = run("coach.tools.render_routine", KNEE, "-o", str(out), "--hold", str(HOLD))
     assert done.returncode == 0, done.stderr
     return out, done.stdout
 
@@ -237,7 +237,7 @@ def test_a_cue_longer_than_its_gap_pushes_the_rest_back(tmp_path):
 
 def test_unknown_routine_is_refused_with_the_known_ids(tmp_path):
     out = tmp_path / "x.wav"
-    done = run("scripts.render_routine", "no_such_routine", "-o", str(out))
+    done = run("coach.tools.render_routine", "no_such_routine", "-o", str(out))
     assert done.returncode != 0
     assert "unknown routine 'no_such_routine'" in done.stderr
     assert KNEE in done.stderr
@@ -247,7 +247,7 @@ def test_unknown_routine_is_refused_with_the_known_ids(tmp_path):
 @pytest.mark.parametrize("hold", ["4", "181", "nan", "-30", "soon"])
 def test_bad_holds_are_refused(tmp_path, hold):
     out = tmp_path / "x.wav"
-    done = run("scripts.render_routine", KNEE, "-o", str(out), f"--hold={hold}")
+    done = run("coach.tools.render_routine", KNEE, "-o", str(out), f"--hold={hold}")
     assert done.returncode != 0
     assert "--hold" in done.stderr
     assert not out.exists()
@@ -255,7 +255,7 @@ def test_bad_holds_are_refused(tmp_path, hold):
 
 
 def test_list_prints_the_routine_ids():
-    done = run("scripts.render_routine", "--list")
+    done = run("coach.tools.render_routine", "--list")
     assert done.returncode == 0, done.stderr
     ids = [line.split("\t")[0] for line in done.stdout.splitlines()]
     assert ids == YamlRoutineLibrary(ROUTINES_YML).ids()
@@ -287,7 +287,7 @@ def counts(stdout: str) -> Tuple[int, int, int, int]:
 @needs_espeak
 def test_prerender_is_idempotent(tmp_path):
     env = {"PSOAS_AUDIO_DIR": str(tmp_path), "PSOAS_TTS_ENGINES": "espeak"}
-    first = run("scripts.prerender_audio", env=env)
+    first = run("coach.tools.prerender_audio", env=env)
     assert first.returncode == 0, first.stderr
     texts, new, cached, failed = counts(first.stdout)
     assert texts > 30 and new == texts and cached == 0 and failed == 0
@@ -296,7 +296,7 @@ def test_prerender_is_idempotent(tmp_path):
     assert len(files) == texts
     stamps = {f: f.stat().st_mtime_ns for f in files}
 
-    second = run("scripts.prerender_audio", env=env)
+    second = run("coach.tools.prerender_audio", env=env)
     assert second.returncode == 0, second.stderr
     assert counts(second.stdout) == (texts, 0, texts, 0)
     assert {f: f.stat().st_mtime_ns for f in tmp_path.glob("*.wav")} == stamps

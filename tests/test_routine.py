@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Tuple
 import pytest
 import yaml
 
-from actions.routine import (
+from coach.routine.machine import (
     AWAY_LIMIT_SECONDS,
     HALFWAY,
     HOLD_END,

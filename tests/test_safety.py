@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions.safety import ActionRespondToHealthCondition, ActionRespondToRedFlag
-from actions.safety_screen import CONDITION, RED_FLAG, get_safety_screen
+from coach.safety.screen import CONDITION, RED_FLAG, get_safety_screen
 from tests.conftest import slot_events, texts
 
 RED_FLAGS = [

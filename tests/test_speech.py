@@ -17,8 +17,8 @@ from typing import List
 
 import pytest
 
-from actions import speech
-from actions.speech import (
+from coach.speech.tts import service as speech
+from coach.speech.tts.service import (
     MEDIA_TYPES,
     Audio,
     AudioCache,
@@ -82,7 +82,7 @@ def wav_seconds(data: bytes) -> float:
 
 
 def test_importing_the_module_does_not_import_gtts():
-    code = "import sys, actions.speech; assert 'gtts' not in sys.modules, 'gtts imported'"
+    code = "import sys, coach.speech.tts.service; assert 'gtts' not in sys.modules, 'gtts imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
@@ -240,7 +240,7 @@ def test_fallback_uses_the_next_engine_and_warns_once(caplog):
     clock = Clock()
     chain = FallbackSynthesizer([first, second], cooldown=300, clock=clock)
     assert (chain.engine, chain.voice_key()) == ("gtts", "voice=v1")
-    with caplog.at_level(logging.DEBUG, logger="actions.speech"):
+    with caplog.at_level(logging.DEBUG, logger="coach.speech.tts.service"):
         for i in range(3):
             engine, audio = chain.synthesize_with_engine(f"cue {i}")
             assert engine is second
@@ -264,12 +264,12 @@ def test_fallback_returns_to_the_first_engine_when_it_recovers(caplog):
     assert chain.synthesize_with_engine("a")[0] is second
     first.failing = False
     clock.now += 301
-    with caplog.at_level(logging.INFO, logger="actions.speech"):
+    with caplog.at_level(logging.INFO, logger="coach.speech.tts.service"):
         assert chain.synthesize_with_engine("b")[0] is first
     assert any("works again" in r.getMessage() for r in caplog.records)
     # a new outage is warned about again
     first.failing = True
-    with caplog.at_level(logging.WARNING, logger="actions.speech"):
+    with caplog.at_level(logging.WARNING, logger="coach.speech.tts.service"):
         caplog.clear()
         chain.synthesize("c")
     assert len(caplog.records) == 1

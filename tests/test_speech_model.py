@@ -12,9 +12,9 @@ from typing import Dict, List, Sequence
 import pytest
 import yaml
 
-from actions import speech_model
-from actions.content import content_dir
-from actions.speech_model import (
+from coach.content.store import content_dir
+from coach.speech.lm import build as speech_model
+from coach.speech.lm.build import (
     BARGE_IN,
     BOS,
     COMMANDS,
@@ -512,7 +512,7 @@ def test_a_build_writes_every_file(built: Path):
 
 
 def test_pocketsphinx_loads_the_built_models(built: Path):
-    from actions.recognition import PocketsphinxRecognizer
+    from coach.speech.asr.service import PocketsphinxRecognizer
 
     recognizer = PocketsphinxRecognizer(built)
     recognizer.load()

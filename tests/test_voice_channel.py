@@ -18,28 +18,7 @@ import numpy as np
 import pytest
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from actions.audio_input import (
-    MAX_SECONDS,
-    MAX_UPLOAD_BYTES,
-    NO_SPEECH,
-    TOO_LARGE,
-    TOO_LONG,
-    UNREADABLE,
-    UNSUPPORTED_TYPE,
-    AudioProblem,
-)
-from actions.recognition import (
-    BARGE_IN,
-    COMMANDS,
-    MIN_CONFIDENCE,
-    QUESTIONS,
-    Recognition,
-    RecognitionError,
-)
-from actions.routine import RoutineState, Status
-from actions.speech import AudioCache, EspeakSynthesizer, SpeechService, set_speech_service
 from channels import voice
-from channels.echo import RecentSpeech, recent_speech
 from channels.guard import AUDIO_ROUTE, reply_even_on_failure
 from channels.voice import (
     BARGE_IN_MODE,
@@ -63,6 +42,32 @@ from channels.voice import (
     parse_request,
     read_body,
     routine_status,
+)
+from coach.routine.machine import RoutineState, Status
+from coach.speech.asr.audio_input import (
+    MAX_SECONDS,
+    MAX_UPLOAD_BYTES,
+    NO_SPEECH,
+    TOO_LARGE,
+    TOO_LONG,
+    UNREADABLE,
+    UNSUPPORTED_TYPE,
+    AudioProblem,
+)
+from coach.speech.asr.service import (
+    BARGE_IN,
+    COMMANDS,
+    MIN_CONFIDENCE,
+    QUESTIONS,
+    Recognition,
+    RecognitionError,
+)
+from coach.speech.echo import RecentSpeech, recent_speech
+from coach.speech.tts.service import (
+    AudioCache,
+    EspeakSynthesizer,
+    SpeechService,
+    set_speech_service,
 )
 
 SENDER = "conversation-1"

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from scripts.stack import MODEL, Stack
+from coach.tools.stack import MODEL, Stack
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.stack import ROOT, Stack
+from coach.tools.stack import ROOT, Stack
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from scripts.stack import Stack
+from coach.tools.stack import Stack
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Tuple
 import pytest
 import socketio
 
-from scripts.stack import Stack
+from coach.tools.stack import Stack
 
 pytestmark = pytest.mark.integration
 

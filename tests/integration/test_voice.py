@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import requests
 
-from actions.audio_input import MAX_SECONDS, MAX_UPLOAD_BYTES, decode_wav
-from scripts.stack import Stack
+from coach.speech.asr.audio_input import MAX_SECONDS, MAX_UPLOAD_BYTES, decode_wav
+from coach.tools.stack import Stack
 from tests.integration.test_socketio import Listener, has_text, routine_of
 from tests.test_recognition import COACH_CUES, COACH_VOICE, espeak_wav
 

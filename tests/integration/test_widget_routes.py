@@ -8,7 +8,7 @@ from email.message import Message
 
 import pytest
 
-from scripts.stack import Stack
+from coach.tools.stack import Stack
 
 pytestmark = pytest.mark.integration
 

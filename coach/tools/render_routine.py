@@ -1,8 +1,8 @@
 """Render a whole guided routine to one WAV file, to follow offline (on a phone, say).
 
-    .venv/bin/python -m scripts.render_routine knee_to_chest_stretch -o stretch.wav
-    .venv/bin/python -m scripts.render_routine knee_to_chest_stretch -o s.wav --hold 45 -v
-    .venv/bin/python -m scripts.render_routine --list
+    .venv/bin/python -m coach.tools.render_routine knee_to_chest_stretch -o stretch.wav
+    .venv/bin/python -m coach.tools.render_routine knee_to_chest_stretch -o s.wav --hold 45 -v
+    .venv/bin/python -m coach.tools.render_routine --list
 
 The routine is driven exactly as the server drives it (``actions/routine.py``):
 ``start``, then ``timer_fired`` for each scheduled cue when its time comes, on a
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
-from actions.content import ContentError
-from actions.routine import (
+from coach.content.store import ContentError
+from coach.routine.machine import (
     MAX_HOLD_SECONDS,
     MIN_HOLD_SECONDS,
     Cue,
@@ -49,7 +49,7 @@ from actions.routine import (
     valid_hold,
     words_per_second_from_env,
 )
-from actions.speech import EspeakSynthesizer, SpeechError, SpeechSynthesizer
+from coach.speech.tts.service import EspeakSynthesizer, SpeechError, SpeechSynthesizer
 
 START = 0.0  # the fake clock's start, in seconds
 MAX_MOMENTS = 10_000  # a routine that never ends is a bug, not a long routine
@@ -319,7 +319,7 @@ def timeline(rendered: Rendered) -> List[str]:
 
 def main(argv: Sequence[str] | None = None, library: RoutineLibrary | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.render_routine",
+        prog="python -m coach.tools.render_routine",
         description="Render a whole guided routine to one WAV file (offline espeak-ng voice).",
     )
     parser.add_argument("routine", nargs="?", help="routine id (see --list)")

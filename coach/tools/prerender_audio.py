@@ -1,7 +1,7 @@
 """Render every text a guided routine can say into the audio cache, ahead of time.
 
-    .venv/bin/python -m scripts.prerender_audio              # render what is missing
-    .venv/bin/python -m scripts.prerender_audio --dry-run    # list the texts only
+    .venv/bin/python -m coach.tools.prerender_audio              # render what is missing
+    .venv/bin/python -m coach.tools.prerender_audio --dry-run    # list the texts only
 
 So that starting a routine never waits on speech synthesis. The texts come from
 the routine machine itself (``actions/routine.py``), with the default settings:
@@ -35,8 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Sequence, Set, Tuple
 
-from actions.content import ContentError
-from actions.routine import (
+from coach.content.store import ContentError
+from coach.routine.machine import (
     MASSAGE,
     MAX_HOLD_SECONDS,
     MIN_HOLD_SECONDS,
@@ -47,8 +47,8 @@ from actions.routine import (
     Transition,
     get_routine_library,
 )
-from actions.speech import CachedAudio, SpeechService, get_speech_service
-from scripts.render_routine import START, drive
+from coach.speech.tts.service import CachedAudio, SpeechService, get_speech_service
+from coach.tools.render_routine import START, drive
 
 RECONNECT_AFTER_SECONDS = 3600.0  # long enough for "welcome back"
 
@@ -169,7 +169,7 @@ def main(
     service: SpeechService | None = None,
 ) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.prerender_audio",
+        prog="python -m coach.tools.prerender_audio",
         description="Render every text a guided routine can say into the audio cache.",
     )
     parser.add_argument("--dry-run", action="store_true", help="list the texts, render nothing")

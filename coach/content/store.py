@@ -15,8 +15,10 @@ from typing import Any, Dict, List, Mapping
 
 import yaml
 
+from coach.settings import PROJECT_ROOT
+
 CONTENT_DIR_ENV = "PSOAS_CONTENT_DIR"
-DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content"
 
 
 def content_dir() -> Path:

@@ -3,13 +3,13 @@
 * :class:`SpeechRecognizer` is the interface: 16 kHz mono PCM and the name of a
   language model in, a :class:`Recognition` out (a transcript and a confidence).
 * :class:`PocketsphinxRecognizer` implements it in-process with the models of
-  :mod:`actions.speech_model` (``models/speech``): one decoder, one search per
+  :mod:`coach.speech.lm.build` (``models/speech``): one decoder, one search per
   model. Its confidence is the geometric mean of the word posteriors from the
   lattice: high when the words fit both the sound and the model, low for
   speech the assistant does not expect (chatter, the coach's own voice) and for
   misheard words, so a low score means "I didn't catch that", not a guess.
 * :class:`RecognitionService` runs recognisers in worker processes
-  (``python -m actions.recognition --serve``), because pocketsphinx holds the
+  (``python -m coach.speech.asr.service --serve``), because pocketsphinx holds the
   GIL while it decodes: in a thread it would still stall the server's event
   loop. Workers start with the server, one request at a time each, and a worker
   that crashes or hangs is replaced.
@@ -34,8 +34,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-from actions.audio_input import SAMPLE_RATE, prepare_for_recognition
-from actions.speech_model import (
+from coach.settings import PROJECT_ROOT
+from coach.speech.asr.audio_input import SAMPLE_RATE, prepare_for_recognition
+from coach.speech.lm.build import (
     BARGE_IN,
     CLOSED_MODELS,
     COMMANDS,
@@ -249,7 +250,7 @@ class PocketsphinxRecognizer(SpeechRecognizer):
         if missing:
             raise RecognitionError(
                 f"speech models missing in {self.directory} ({', '.join(missing)}): "
-                "run `python -m actions.speech_model`"
+                "run `python -m coach.speech.lm.build`"
             )
         decoder = Decoder(
             hmm=os.path.join(get_model_path(), "en-us", "en-us"),
@@ -421,12 +422,12 @@ class RecognitionService:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "actions.recognition",
+            "coach.speech.asr.service",
             "--serve",
             str(self.directory),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            cwd=str(Path(__file__).resolve().parent.parent),
+            cwd=str(PROJECT_ROOT),
             limit=1 << 20,
         )
         worker = _Worker(process)

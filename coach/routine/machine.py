@@ -39,7 +39,7 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Sequence, Tuple
 
 import yaml
 
-from actions.content import ContentError, content_dir
+from coach.content.store import ContentError, content_dir
 
 MIN_HOLD_SECONDS = 5
 MAX_HOLD_SECONDS = 180

@@ -14,7 +14,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List
 
-ROOT = Path(__file__).resolve().parent.parent
+from coach.settings import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 
 MODEL = ROOT / "models" / "psoas-coach.tar.gz"
 RASA = str(Path(sys.executable).parent / "rasa")

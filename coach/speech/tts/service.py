@@ -31,10 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Sequence, Set, Tuple
 
+from coach.settings import PROJECT_ROOT, Settings
+
 logger = logging.getLogger(__name__)
 
 AUDIO_DIR_ENV = "PSOAS_AUDIO_DIR"
-DEFAULT_AUDIO_DIR = Path(__file__).resolve().parent.parent / "state" / "audio"
+DEFAULT_AUDIO_DIR = PROJECT_ROOT / "state" / "audio"
 
 MEDIA_TYPES: Dict[str, str] = {"mp3": "audio/mpeg", "wav": "audio/wav"}
 AUDIO_FILE_NAME = re.compile(r"[0-9a-f]{64}\.(mp3|wav)")
@@ -489,3 +491,20 @@ def set_speech_service(service: SpeechService | None) -> None:
     global _service
     with _service_lock:
         _service = service
+
+
+def build_speech_service(settings: Settings) -> SpeechService:
+    """The engine chain and cache that ``settings`` describe."""
+    return SpeechService(
+        build_synthesizer_from_env(
+            {
+                "PSOAS_TTS_ENGINES": ",".join(settings.tts_engines),
+                "PSOAS_TTS_LANG": settings.tts_lang,
+                "PSOAS_TTS_TLD": settings.tts_tld,
+                "PSOAS_TTS_SLOW": str(settings.tts_slow),
+                "PSOAS_ESPEAK_VOICE": settings.espeak_voice,
+                "PSOAS_ESPEAK_SPEED": str(settings.espeak_speed),
+            }
+        ),
+        AudioCache(settings.audio_dir),
+    )

@@ -21,7 +21,7 @@ out, typed-only spellings corrected (``content/speech.yml``), missing
 apostrophes restored ("thats" -> "that's"). Durations in hold commands are
 expanded over the holds a person may ask for ("make it forty five seconds").
 
-``python -m actions.speech_model [--out DIR]`` builds; ``is_stale`` tells
+``python -m coach.speech.lm.build [--out DIR]`` builds; ``is_stale`` tells
 whether the models on disk were built from the current data.
 """
 
@@ -43,11 +43,12 @@ from typing import Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import yaml
 
-from actions.content import content_dir
+from coach.content.store import content_dir
+from coach.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_OUT_DIR = ROOT / "models" / "speech"
 SPEECH_CONTENT = "speech.yml"

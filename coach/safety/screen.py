@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Mapping, Pattern
 
 import yaml
 
-from actions.content import Reply, content_dir
+from coach.content.store import Reply, content_dir
 
 RED_FLAG = "red_flag"
 CONDITION = "condition"

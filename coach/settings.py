@@ -1,0 +1,158 @@
+"""Every ``PSOAS_*`` setting, read in this one place with one parser per kind.
+
+``Settings.from_env()`` reads an environment (``os.environ`` by default) once;
+the composition root (``coach.services.Services``) holds the result, and every
+other module is handed the values it needs. Nothing else reads ``PSOAS_*``.
+
+| variable | default | meaning |
+|---|---|---|
+| ``PSOAS_CONTENT_DIR`` | ``content/`` | answers, routines, safety and speech YAML |
+| ``PSOAS_AUDIO_DIR`` | ``state/audio`` | the synthesized-audio cache |
+| ``PSOAS_SPEECH_MODEL_DIR`` | ``models/speech`` | the recogniser's language models |
+| ``PSOAS_RECOGNIZER_WORKERS`` | ``2`` | recognition worker processes |
+| ``PSOAS_WORDS_PER_SECOND`` | ``2.5`` | speech rate the routine waits for; ``0``: none |
+| ``PSOAS_SPEECH`` | ``on`` | ``off`` sends no audio with any message |
+| ``PSOAS_PUBLIC_URL`` | empty | prefix of audio URLs (relative by default) |
+| ``PSOAS_WEB_DIR`` | ``web/`` | the widget's files |
+| ``PSOAS_TTS_ENGINES`` | ``gtts,espeak`` | speech engines, first that works wins |
+| ``PSOAS_TTS_LANG``, ``PSOAS_TTS_TLD``, ``PSOAS_TTS_SLOW`` | ``en``, ``com``, false | gTTS |
+| ``PSOAS_ESPEAK_VOICE``, ``PSOAS_ESPEAK_SPEED`` | ``en-us``, ``160`` | espeak-ng |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Tuple
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+CONTENT_DIR = "PSOAS_CONTENT_DIR"
+AUDIO_DIR = "PSOAS_AUDIO_DIR"
+SPEECH_MODEL_DIR = "PSOAS_SPEECH_MODEL_DIR"
+RECOGNIZER_WORKERS = "PSOAS_RECOGNIZER_WORKERS"
+WORDS_PER_SECOND = "PSOAS_WORDS_PER_SECOND"
+SPEECH = "PSOAS_SPEECH"
+PUBLIC_URL = "PSOAS_PUBLIC_URL"
+WEB_DIR = "PSOAS_WEB_DIR"
+TTS_ENGINES = "PSOAS_TTS_ENGINES"
+TTS_LANG = "PSOAS_TTS_LANG"
+TTS_TLD = "PSOAS_TTS_TLD"
+TTS_SLOW = "PSOAS_TTS_SLOW"
+ESPEAK_VOICE = "PSOAS_ESPEAK_VOICE"
+ESPEAK_SPEED = "PSOAS_ESPEAK_SPEED"
+
+DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content"
+DEFAULT_AUDIO_DIR = PROJECT_ROOT / "state" / "audio"
+DEFAULT_SPEECH_MODEL_DIR = PROJECT_ROOT / "models" / "speech"
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_WEB_DIR = PROJECT_ROOT / "web"
+DEFAULT_RECOGNIZER_WORKERS = 2
+DEFAULT_WORDS_PER_SECOND = 2.5  # speech rate used to let the cues be said first
+DEFAULT_TTS_ENGINES = "gtts,espeak"
+KNOWN_TTS_ENGINES = ("gtts", "espeak")
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class SettingError(ValueError):
+    """A ``PSOAS_*`` variable whose value cannot be used."""
+
+
+def parse_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """The one on/off parser: true/yes/on/1 and false/no/off/0, empty is the default."""
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingError(f"{name} must be on or off (true/false), not {value!r}")
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, "").strip() or default
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name, "").strip()
+    return Path(value) if value else default
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise SettingError(f"{name} must be an integer, not {value!r}") from exc
+
+
+def _words_per_second(env: Mapping[str, str]) -> float | None:
+    """A positive rate, or None for "no speech to wait for" (``0``); an
+    unreadable value falls back to the default rather than stopping the server."""
+    raw = env.get(WORDS_PER_SECOND, "").strip()
+    try:
+        rate = float(raw) if raw else DEFAULT_WORDS_PER_SECOND
+    except ValueError:
+        return DEFAULT_WORDS_PER_SECOND
+    return rate if rate > 0 else None
+
+
+def _tts_engines(env: Mapping[str, str]) -> Tuple[str, ...]:
+    names = [n.strip().lower() for n in env.get(TTS_ENGINES, DEFAULT_TTS_ENGINES).split(",")]
+    names = [n for n in names if n]
+    if not names:
+        raise SettingError(f"{TTS_ENGINES} names no engine (known: {', '.join(KNOWN_TTS_ENGINES)})")
+    unknown = [n for n in names if n not in KNOWN_TTS_ENGINES]
+    if unknown:
+        raise SettingError(
+            f"unknown speech engine(s) {', '.join(unknown)} in {TTS_ENGINES}; "
+            f"known: {', '.join(KNOWN_TTS_ENGINES)}"
+        )
+    if len(set(names)) != len(names):
+        raise SettingError(f"{TTS_ENGINES} names an engine twice: {','.join(names)}")
+    return tuple(names)
+
+
+@dataclass(frozen=True)
+class Settings:
+    content_dir: Path = DEFAULT_CONTENT_DIR
+    audio_dir: Path = DEFAULT_AUDIO_DIR
+    speech_model_dir: Path = DEFAULT_SPEECH_MODEL_DIR
+    web_dir: Path = DEFAULT_WEB_DIR
+    recognizer_workers: int = DEFAULT_RECOGNIZER_WORKERS
+    words_per_second: float | None = DEFAULT_WORDS_PER_SECOND
+    speech_enabled: bool = True
+    public_url: str = ""
+    tts_engines: Tuple[str, ...] = ("gtts", "espeak")
+    tts_lang: str = "en"
+    tts_tld: str = "com"
+    tts_slow: bool = False
+    espeak_voice: str = "en-us"
+    espeak_speed: int = 160
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every setting; raises ``SettingError`` on a value that cannot be used."""
+        env = os.environ if env is None else env
+        return cls(
+            content_dir=_path(env, CONTENT_DIR, DEFAULT_CONTENT_DIR),
+            audio_dir=_path(env, AUDIO_DIR, DEFAULT_AUDIO_DIR),
+            speech_model_dir=_path(env, SPEECH_MODEL_DIR, DEFAULT_SPEECH_MODEL_DIR),
+            web_dir=_path(env, WEB_DIR, DEFAULT_WEB_DIR),
+            recognizer_workers=max(1, _int(env, RECOGNIZER_WORKERS, DEFAULT_RECOGNIZER_WORKERS)),
+            words_per_second=_words_per_second(env),
+            speech_enabled=parse_flag(env, SPEECH, True),
+            public_url=env.get(PUBLIC_URL, "").strip().rstrip("/"),
+            tts_engines=_tts_engines(env),
+            tts_lang=_text(env, TTS_LANG, "en"),
+            tts_tld=_text(env, TTS_TLD, "com"),
+            tts_slow=parse_flag(env, TTS_SLOW, False),
+            espeak_voice=_text(env, ESPEAK_VOICE, "en-us"),
+            espeak_speed=_int(env, ESPEAK_SPEED, 160),
+        )
