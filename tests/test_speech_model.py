@@ -39,11 +39,11 @@ from coach.speech.lm.build import (
     input_fingerprint,
     ipa_to_arpabet,
     is_stale,
-    number_words,
     parse_example,
     read_dictionary,
     read_examples,
 )
+from coach.text.numbers import number_words
 
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None and shutil.which("espeak") is None, reason="no espeak-ng"

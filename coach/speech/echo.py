@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict, deque
 from typing import Deque, Iterable, List, Tuple
 
-from coach.speech.lm.build import number_words
+from coach.text.numbers import number_words
 
 WINDOW_SECONDS = 30.0
 MAX_CONVERSATIONS = 10_000

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from coach.text.numbers import SMALL_VALUES, TENS_VALUES, alternation
+
 _UNITS = {
     "s": 1,
     "sec": 1,
@@ -16,41 +18,10 @@ _UNITS = {
     "minute": 60,
     "minutes": 60,
 }
-_SMALL = {
-    "zero": 0,
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-_WORD = "|".join(sorted([*_SMALL, *_TENS], key=len, reverse=True))
+# "a minute", "an hour's half": the article counts one
+_SMALL = {**SMALL_VALUES, "a": 1, "an": 1}
+_TENS = TENS_VALUES
+_WORD = alternation([*_SMALL, *_TENS])
 _NUMBER = rf"(\d+(?:\.\d+)?|half(?: a| an)?|(?:{_WORD})(?:[ -](?:{_WORD}))?)"
 _PATTERN = re.compile(rf"\b{_NUMBER}\s*(seconds?|secs?|s|minutes?|mins?|m)\b(\s+and\s+a\s+half)?")
 

@@ -43,11 +43,10 @@ from coach.speech.lm.build import (
     DEFAULT_OUT_DIR,
     DICTIONARY,
     MODEL_NAMES,
-    ONES,
     QUESTIONS,
-    TENS,
     closed_form,
 )
+from coach.text.numbers import ONES, TENS, WORD_VALUES, alternation
 
 logger = logging.getLogger(__name__)
 
@@ -193,15 +192,9 @@ class SpeechRecognizer(ABC):
 
 # --- transcripts ------------------------------------------------------------------
 
-# the number words of the language models, to their values
-_NUMBER_WORDS: Dict[str, int] = {word: value for value, word in enumerate(ONES)}
-_NUMBER_WORDS.update({word: value * 10 for value, word in enumerate(TENS) if value >= 2})
 _UNIT = r"(seconds?|minutes?)"
-_TENS_WORD = r"(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
-_SMALL_WORD = (
-    r"(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
-    r"|fifteen|sixteen|seventeen|eighteen|nineteen)"
-)
+_TENS_WORD = f"({alternation(TENS[2:])})"
+_SMALL_WORD = f"({alternation(ONES[1:])})"
 _DURATION = re.compile(
     rf"\b(?:(?:(one) hundred (?:and )?)?{_TENS_WORD}(?: {_SMALL_WORD})?|{_SMALL_WORD}"
     rf"|(one) hundred(?: and {_SMALL_WORD})?) {_UNIT}\b"
@@ -215,7 +208,7 @@ def _duration_digits(match: re.Match[str]) -> str:
         value += 100
     for word in (tens, ones_a, small, small_b):
         if word:
-            value += _NUMBER_WORDS[word]
+            value += WORD_VALUES[word]
     return f"{value} {unit}"
 
 

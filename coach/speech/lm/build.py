@@ -45,6 +45,7 @@ import yaml
 
 from coach.content.store import content_dir
 from coach.settings import PROJECT_ROOT
+from coach.text.numbers import number_words
 
 logger = logging.getLogger(__name__)
 
@@ -159,51 +160,6 @@ def read_examples(data_dir: Path = DEFAULT_DATA_DIR) -> List[Example]:
 
 
 # --- normalising text the way a recogniser writes it ----------------------------
-
-ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
-
-def number_words(n: int) -> str:
-    """0..999999 in words ("forty five", "one hundred and twenty")."""
-    if n < 0:
-        return "minus " + number_words(-n)
-    if n < 20:
-        return ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return TENS[tens] + ("" if ones == 0 else " " + ONES[ones])
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        head = ONES[hundreds] + " hundred"
-        return head if rest == 0 else f"{head} and {number_words(rest)}"
-    if n < 1_000_000:
-        thousands, rest = divmod(n, 1000)
-        head = number_words(thousands) + " thousand"
-        return head if rest == 0 else f"{head} {number_words(rest)}"
-    return " ".join(ONES[int(d)] for d in str(n))
-
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 
