@@ -15,7 +15,7 @@ from actions.base import (
     latest_entity_values,
     latest_intent,
 )
-from actions.guided_stretch import ROUTINE_ONLY_WHEN_ACTIVE, ActionControlRoutine, routine_is_active
+from actions.guided_stretch import RoutineFirstAction
 from coach.content.store import Reply, Topic
 from coach.text.durations import parse_seconds
 from coach.text.input_checks import EMPTY, NO_WORDS, NOT_ENGLISH_SCRIPT, TOO_LONG, problem_with
@@ -38,19 +38,16 @@ def _suggestions(topic: Topic) -> List[Dict[str, Any]]:
     return buttons
 
 
-class ActionAnswerQuestion(CoachAction):
+class ActionAnswerQuestion(RoutineFirstAction):
     """Answers a content question with the matching part of the guide."""
 
     def name(self) -> str:
         return "action_answer_question"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         intent = latest_intent(tracker)
-        if intent in ROUTINE_ONLY_WHEN_ACTIVE and routine_is_active(tracker):
-            # mid-hold, "how long?" means "how long is left?"
-            return await ActionControlRoutine().run(dispatcher, tracker, domain)
         if intent == "ask_hold_duration":
             return self._answer_how_long(dispatcher, tracker)
         topic = self.store.topic_for_intent(intent)
@@ -103,19 +100,16 @@ class ActionAnswerQuestion(CoachAction):
         return None
 
 
-class ActionAnswerFollowUp(CoachAction):
+class ActionAnswerFollowUp(RoutineFirstAction):
     """Answers "tell me more", "and the other side?", "yes" and "no" from context."""
 
     def name(self) -> str:
         return "action_answer_follow_up"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         intent = latest_intent(tracker)
-        if intent in ROUTINE_ONLY_WHEN_ACTIVE and routine_is_active(tracker):
-            # mid-routine, "switch sides", "go on" and "yes" are routine commands
-            return await ActionControlRoutine().run(dispatcher, tracker, domain)
         topic = self.store.topic(tracker.get_slot(TOPIC_SLOT) or "")
         more_available = bool(tracker.get_slot(MORE_AVAILABLE_SLOT))
 
@@ -149,18 +143,18 @@ class ActionAnswerFollowUp(CoachAction):
         return []
 
 
-class ActionRepeatLastAnswer(CoachAction):
+class ActionRepeatLastAnswer(RoutineFirstAction):
     """Says again what the assistant said last ("say that again")."""
+
+    # mid-routine, "say that again" repeats the step and restarts its hold
+    handed_over = None
 
     def name(self) -> str:
         return "action_repeat_last_answer"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        if routine_is_active(tracker):
-            # mid-routine, "say that again" repeats the step and restarts its hold
-            return await ActionControlRoutine().run(dispatcher, tracker, domain)
         said = previous_bot_messages(tracker.events)
         if not said:
             self.say_message(dispatcher, "nothing_to_repeat")

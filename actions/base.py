@@ -1,4 +1,4 @@
-"""The abstract base every coach action shares: how a reply is said."""
+"""The abstract base every coach action shares: its services, and how a reply is said."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from coach.content.store import ContentStore, Reply, get_content_store
+from coach.content.store import ContentStore, Reply
+from coach.services import Services, process_services
 
 TOPIC_SLOT = "topic"
 MORE_AVAILABLE_SLOT = "more_available"
@@ -21,7 +22,17 @@ class CoachAction(Action, ABC):
 
     Every message carries its short spoken form as ``spoken`` metadata, which
     channels that speak (the voice channel) use instead of the screen text.
+
+    rasa-sdk builds every action itself, with no arguments: such an action uses
+    the process's services. A test hands its own ``Services`` in.
     """
+
+    def __init__(self, services: Services | None = None) -> None:
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        return self._services or process_services()
 
     @abstractmethod
     def name(self) -> str:
@@ -29,7 +40,7 @@ class CoachAction(Action, ABC):
 
     @property
     def store(self) -> ContentStore:
-        return get_content_store()
+        return self.services.content
 
     @staticmethod
     def say(

@@ -10,82 +10,40 @@ so a client that receives no reminders (REST) can time the cues itself.
 from __future__ import annotations
 
 import re
-import threading
 import time
-from abc import ABC
+from abc import ABC, abstractmethod
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, FrozenSet, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, ReminderCancelled, ReminderScheduled, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import CoachAction, latest_entity_values, latest_intent
-from coach.routine.machine import (
+from coach.intents import (
+    CUE_INTENT,
+    INTENT_COMMAND,
+    RECONNECT,
+    RECONNECT_CUE,
+    ROUTINE_ONLY_WHEN_ACTIVE,
+    SET_HOLD,
+    TIME_LEFT,
+)
+from coach.routine.machine import RoutineMachine
+from coach.routine.model import (
     HALFWAY,
     HOLD_END,
     SETUP_END,
     TEN_SECONDS_LEFT,
-    RoutineMachine,
     RoutineState,
     Transition,
-    words_per_second_from_env,
 )
 from coach.text.durations import parse_seconds
 
 ROUTINE_SLOT = "routine"
 TIMED_CUES = (HALFWAY, TEN_SECONDS_LEFT, HOLD_END, SETUP_END)
-CUE_INTENT = "EXTERNAL_routine_cue"
-RECONNECT_CUE = "reconnect"
 DEFAULT_ROUTINE = "knee_to_chest_stretch"
 TOOL_ROUTINE = "release_tool_session"
-
-Command = Callable[[RoutineMachine, RoutineState, float], Transition]
-
-# what each intent means while a routine runs
-COMMANDS: Dict[str, Command] = {
-    "routine_next": lambda m, s, now: m.next(s, now),
-    "routine_previous": lambda m, s, now: m.previous(s, now),
-    "routine_pause": lambda m, s, now: m.pause(s, now),
-    "routine_resume": lambda m, s, now: m.resume(s, now),
-    "routine_stop": lambda m, s, now: m.stop(s, now),
-    "ask_time_left": lambda m, s, now: m.time_left(s, now),
-    "hold_longer": lambda m, s, now: m.longer(s, now),
-    "hold_shorter": lambda m, s, now: m.shorter(s, now),
-    # conversation intents that mean a routine command mid-routine
-    "ask_repeat": lambda m, s, now: m.repeat(s, now),
-    "ask_other_side": lambda m, s, now: m.switch_sides(s, now),
-    "ask_more_detail": lambda m, s, now: m.resume(s, now),
-    "affirm": lambda m, s, now: m.resume(s, now),
-    "ask_hold_duration": lambda m, s, now: m.time_left(s, now),
-}
-# intents answered by the routine only while one is running
-ROUTINE_ONLY_WHEN_ACTIVE = {
-    "ask_repeat",
-    "ask_other_side",
-    "ask_more_detail",
-    "affirm",
-    "ask_hold_duration",
-}
-
-_machine: RoutineMachine | None = None
-_machine_lock = threading.Lock()
-
-
-def get_machine() -> RoutineMachine:
-    """The process-wide machine; the speech rate comes from the environment."""
-    global _machine
-    with _machine_lock:
-        if _machine is None:
-            _machine = RoutineMachine(words_per_second=words_per_second_from_env())
-        return _machine
-
-
-def set_machine(machine: RoutineMachine | None) -> None:
-    """Replace the process-wide machine (tests); ``None`` resets it."""
-    global _machine
-    with _machine_lock:
-        _machine = machine
 
 
 def routine_state(tracker: Tracker) -> RoutineState:
@@ -101,7 +59,7 @@ class RoutineAction(CoachAction, ABC):
 
     @property
     def machine(self) -> RoutineMachine:
-        return get_machine()
+        return self.services.machine
 
     @staticmethod
     def now() -> float:
@@ -212,15 +170,11 @@ class ActionControlRoutine(RoutineAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        intent = latest_intent(tracker)
-        state = routine_state(tracker)
+        # what the intent means to the routine (coach.intents); anything else: time left
+        command = INTENT_COMMAND.get(latest_intent(tracker), TIME_LEFT)
+        arg = requested_seconds(tracker) if command == SET_HOLD else None
         now = self.now()
-        if intent == "set_hold_duration":
-            transition = self.machine.set_hold(state, now, requested_seconds(tracker))
-        elif intent in COMMANDS:
-            transition = COMMANDS[intent](self.machine, state, now)
-        else:
-            transition = self.machine.time_left(state, now)
+        transition = self.machine.handle(routine_state(tracker), now, command, arg)
         return self.apply(dispatcher, tracker, transition, now)
 
 
@@ -237,7 +191,7 @@ class ActionHandleRoutineCue(RoutineAction):
         state = routine_state(tracker)
         now = self.now()
         if cue == RECONNECT_CUE:
-            transition = self.machine.resume_after_reconnect(state, now)
+            transition = self.machine.handle(state, now, RECONNECT)
         else:
             raw = next(iter(latest_entity_values(tracker, "generation")), "")
             generation = int(raw) if raw.isdigit() else -1
@@ -259,3 +213,28 @@ def requested_seconds(tracker: Tracker) -> float | None:
             negative = bool(said_minus) or value.strip().startswith("-")
             return float(-seconds if negative else seconds)
     return None
+
+
+class RoutineFirstAction(CoachAction, ABC):
+    """An answer that a running routine takes over: mid-hold, "how long?" means
+    "how long is left?", "yes" means "go on", "say that again" repeats the step.
+
+    Written once for every such action: while a routine is active, an intent in
+    ``handed_over`` (every intent when it is ``None``) goes to the routine.
+    """
+
+    handed_over: FrozenSet[str] | None = ROUTINE_ONLY_WHEN_ACTIVE
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        takes_over = self.handed_over is None or latest_intent(tracker) in self.handed_over
+        if takes_over and routine_is_active(tracker):
+            return await ActionControlRoutine(self._services).run(dispatcher, tracker, domain)
+        return await self.respond(dispatcher, tracker, domain)
+
+    @abstractmethod
+    async def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        """The answer when no routine takes the message over."""

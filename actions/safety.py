@@ -12,9 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import MORE_AVAILABLE_SLOT, TOPIC_SLOT, latest_entity_values
 from actions.guided_stretch import RoutineAction, routine_state
 from coach.content.store import Reply
-from coach.safety.screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
-
-ENTITY_FOR_KIND = {RED_FLAG: "symptom", CONDITION: "condition"}
+from coach.intents import CONDITION, ENTITY_FOR_KIND, PAIN, RED_FLAG
+from coach.safety.screen import SafetyScreen
 
 
 class SafetyAction(RoutineAction, ABC):
@@ -31,7 +30,7 @@ class SafetyAction(RoutineAction, ABC):
 
     @property
     def screen(self) -> SafetyScreen:
-        return get_safety_screen()
+        return self.services.safety
 
     def response_for(self, tracker: Tracker, kind: str) -> Reply | None:
         """The response for the category the NLU screen found, or a fresh screen of the text."""
@@ -49,7 +48,7 @@ class SafetyAction(RoutineAction, ABC):
         state = routine_state(tracker)
         if state.active:
             now = self.now()
-            events = self.apply(dispatcher, tracker, self.machine.pain(state, now), now)
+            events = self.apply(dispatcher, tracker, self.machine.handle(state, now, PAIN), now)
         reply = self.response_for(tracker, self.kind) or self.screen.generic(self.kind)
         if self.kind == RED_FLAG:
             # a condition mentioned alongside a red flag is answered too

@@ -13,7 +13,7 @@ nearest barge-in phrase ("quit um", which stops the routine).
 For each build (``--balance``: 0 = no decoys; N = the model's own sentences
 counted N times against the decoys) and each voice, the share acted upon of
 
-* the barge-in phrases (``bench.voice_corpus.BARGE_IN_PHRASES``): recall;
+* the barge-in phrases (``bench.voice.corpus.BARGE_IN_PHRASES``): recall;
 * the other held-out routine commands (next, resume, time left...): must not act;
 * the coach's own sentences, everyday chatter and noise: must not act.
 
@@ -27,14 +27,19 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from bench.voice_audio import Voice, noises
-from bench.voice_corpus import Sentence, barge_in_phrases, chatter, coach_sentences, commands
+from bench.voice.audio import Voice, noises
+from bench.voice.config import COACH_VOICE
+from bench.voice.corpus import Sentence, barge_in_phrases, chatter, coach_sentences, commands
+from coach.intents import BARGE_IN_INTENTS
 from coach.speech.asr.audio_input import decode_wav
-from coach.speech.asr.service import BARGE_IN, MIN_CONFIDENCE, PocketsphinxRecognizer, Recognition
-from coach.speech.lm.build import BARGE_IN_INTENTS, DECOY_BALANCE, build
+from coach.speech.asr.base import Recognition
+from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
+from coach.speech.listening import MIN_CONFIDENCE
+from coach.speech.lm.build import build
+from coach.speech.lm.corpus import DECOY_BALANCE
+from coach.speech.lm.names import BARGE_IN
 
 VOICES = ("espeak:en-us:160", "espeak:en-us+m3:140", "flite:slt:1.0", "flite:rms:1.0")
-COACH_VOICE = "espeak:en-us:160"
 
 
 def corpora() -> Dict[str, List[Sentence]]:

@@ -9,7 +9,7 @@ with low confidence ("that hurts" at 0.35, "ouch that hurts" at 0.33, each
 word right), so a person in pain was told "I didn't catch that" while the
 hold went on. The voice channel now acts on a transcript below that threshold
 when the NLU (with its safety screen) reads it as a red flag and the
-recogniser is at least ``SAFETY_MIN_CONFIDENCE`` sure: it pauses the routine
+recogniser is at least ``RED_FLAG_MIN_CONFIDENCE`` sure: it pauses the routine
 and checks in (at the command threshold and above, a red flag stops it with
 the safety answer, as before). The cost is chatter read as a red flag, which
 pauses the routine for nothing.
@@ -31,16 +31,18 @@ import asyncio
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from bench.voice_audio import Voice
-from bench.voice_corpus import Sentence, chatter, coach_sentences, holdout, make_sentence
-from channels.voice import SAFETY_INTENT, SAFETY_MIN_CONFIDENCE
+from bench.voice.audio import Voice
+from bench.voice.config import COACH_VOICE
+from bench.voice.corpus import Sentence, chatter, coach_sentences, holdout, make_sentence
+from coach.intents import RED_FLAG_INTENT
 from coach.speech.asr.audio_input import decode_wav
-from coach.speech.asr.service import COMMANDS, MIN_CONFIDENCE, PocketsphinxRecognizer, Recognition
-from coach.tools.stack import ROOT
+from coach.speech.asr.base import Recognition
+from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
+from coach.speech.listening import MIN_CONFIDENCE, RED_FLAG_MIN_CONFIDENCE
+from coach.speech.lm.names import COMMANDS
+from coach.tools.stack import MODEL
 
 VOICES = ("espeak:en-us:160", "espeak:en-us+m3:140", "flite:slt:1.0", "flite:rms:1.0")
-COACH_VOICE = "espeak:en-us:160"
-MODEL = ROOT / "models" / "psoas-coach.tar.gz"
 
 # What a person says when a stretch hurts: written for this benchmark, none of
 # them a sentence of the training data or of content/speech.yml.
@@ -61,7 +63,7 @@ PAIN_REPORTS = (
 def corpus() -> Dict[str, List[Sentence]]:
     return {
         "pain reports": [make_sentence("pain", t, "command") for t in PAIN_REPORTS],
-        "held-out red flags": holdout()[SAFETY_INTENT],
+        "held-out red flags": holdout()[RED_FLAG_INTENT],
         "chatter": chatter(),
     }
 
@@ -79,7 +81,7 @@ async def intents(texts: Sequence[str]) -> Dict[str, str]:
 
 def acts(result: Recognition, intent: Dict[str, str], threshold: float) -> bool:
     """Whether the voice channel would act (pause or stop) on this transcript."""
-    if not result.says_something or intent.get(result.transcript) != SAFETY_INTENT:
+    if not result.says_something or intent.get(result.transcript) != RED_FLAG_INTENT:
         return False
     return result.confidence >= min(threshold, MIN_CONFIDENCE[COMMANDS])
 
@@ -91,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--thresholds",
         type=float,
         nargs="+",
-        default=sorted({0.2, 0.25, 0.3, 0.35, 0.4, 0.5, SAFETY_MIN_CONFIDENCE, 0.65}),
+        default=sorted({0.2, 0.25, 0.3, 0.35, 0.4, 0.5, RED_FLAG_MIN_CONFIDENCE, 0.65}),
     )
     args = parser.parse_args(argv)
     voices = [Voice.parse(v) for v in args.voices if Voice.parse(v).available]
@@ -114,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for threshold in args.thresholds:
         print(
             f"\nthreshold {threshold:.2f}"
-            + (" (now)" if threshold == SAFETY_MIN_CONFIDENCE else "")
+            + (" (now)" if threshold == RED_FLAG_MIN_CONFIDENCE else "")
         )
         for name, rows in results.items():
             hit = [(text, r) for text, r in rows if acts(r, intent, threshold)]
@@ -126,9 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         (text, r.transcript, r.confidence, intent.get(r.transcript))
         for name in ("pain reports", "held-out red flags")
         for text, r in results[name]
-        if not acts(r, intent, SAFETY_MIN_CONFIDENCE)
+        if not acts(r, intent, RED_FLAG_MIN_CONFIDENCE)
     ]
-    print(f"\nmissed at {SAFETY_MIN_CONFIDENCE:.2f}:")
+    print(f"\nmissed at {RED_FLAG_MIN_CONFIDENCE:.2f}:")
     for text, heard, confidence, read in missed:
         print(f"  {text!r}: heard {heard!r} ({confidence:.2f}, {read})")
     return 0

@@ -4,7 +4,7 @@ to the word error rate, in-process (no stack).
     .venv/bin/python -m bench.recogniser_settings        # about 6 minutes
 
 Recordings: held-out sentences (3 per routine command intent, 1 per question
-intent; ``bench.voice_corpus``) read by espeak-ng in three voices, each decoded
+intent; ``bench.voice.corpus``) read by espeak-ng in three voices, each decoded
 with the model the voice channel would use (commands mid-hold, questions
 otherwise). Compares
 
@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, Dict, List, Tuple
 
-from bench.voice_corpus import Sentence, commands, compare_words, questions, word_errors
-from coach.speech.asr import service as recognition
+from bench.voice.corpus import Sentence, commands, compare_words, questions, word_errors
+from coach.settings import Settings
+from coach.speech.asr import pocketsphinx as recognition
 from coach.speech.asr.audio_input import decode_wav
-from coach.speech.asr.service import COMMANDS, MODEL_NAMES, QUESTIONS, PocketsphinxRecognizer
-from tests.test_recognition import espeak_wav
+from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
+from coach.speech.lm.names import COMMANDS, MODEL_NAMES, QUESTIONS
+from coach.tools.speak import espeak_wav
 
 VOICES = (("en-us", 160), ("en-us+m3", 150), ("en-gb", 150))
 DECODER_SETTINGS: Tuple[Dict[str, float], ...] = (
@@ -59,7 +61,7 @@ def scores(recognizer: PocketsphinxRecognizer, audio: List[Tuple[Sentence, bytes
 
 
 def with_settings(settings: Dict[str, float]) -> PocketsphinxRecognizer:
-    recognizer = PocketsphinxRecognizer(recognition.model_dir())
+    recognizer = PocketsphinxRecognizer(Settings.from_env().speech_model_dir)
     recognizer.load()
     decoder: Any = recognizer._decoder
     for key, value in settings.items():
@@ -78,12 +80,15 @@ def main() -> None:
     audio = recordings(args.per_command, args.per_question)
     print(f"{len(audio)} recordings ({len(VOICES)} voices)")
 
+    models = Settings.from_env().speech_model_dir
+    # the recogniser prepares each recording (level, lead-in, noise floor): swapped
+    # for "nothing" to score the bare recordings
     prepare = recognition.prepare_for_recognition
     bare: Callable[..., bytes] = lambda samples, seed=0: samples  # noqa: E731
     for name, function in (("bare", bare), ("prepared", prepare)):
         recognition.prepare_for_recognition = function
         try:
-            print(f"{name:10s} {scores(PocketsphinxRecognizer(recognition.model_dir()), audio)}")
+            print(f"{name:10s} {scores(PocketsphinxRecognizer(models), audio)}")
         finally:
             recognition.prepare_for_recognition = prepare
     for settings in DECODER_SETTINGS:

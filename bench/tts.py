@@ -19,14 +19,11 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from coach.speech.tts.service import (
-    Audio,
-    AudioCache,
-    FallbackSynthesizer,
-    SpeechError,
-    SpeechSynthesizer,
-    build_synthesizer_from_env,
-)
+from coach.settings import Settings
+from coach.speech.tts.base import Audio, SpeechError, SpeechSynthesizer
+from coach.speech.tts.cache import AudioCache
+from coach.speech.tts.fallback import FallbackSynthesizer
+from coach.speech.tts.service import build_synthesizer
 
 CUES = [
     "Lie on your back.",
@@ -143,7 +140,7 @@ def main() -> None:
     args = parser.parse_args()
 
     def configured(engines: str) -> SpeechSynthesizer:
-        return build_synthesizer_from_env({**os.environ, "PSOAS_TTS_ENGINES": engines})
+        return build_synthesizer(Settings.from_env({**os.environ, "PSOAS_TTS_ENGINES": engines}))
 
     report: Dict[str, Any] = {"cues": len(CUES)}
 

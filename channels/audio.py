@@ -14,7 +14,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from coach.speech.tts.service import MEDIA_TYPES, audio_dir, resolve_audio_file
+from coach.services import process_services
+from coach.speech.tts.base import MEDIA_TYPES
+from coach.speech.tts.cache import resolve_audio_file
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
@@ -35,7 +37,7 @@ class AudioChannel(InputChannel):
 
         @audio.route("/files/<name>", methods=["GET", "HEAD"])
         async def serve(request: Request, name: str) -> HTTPResponse:
-            path = resolve_audio_file(audio_dir(), name)
+            path = resolve_audio_file(process_services().settings.audio_dir, name)
             if path is None:
                 return response.json({"error": "no such audio"}, status=404)
             media_type = MEDIA_TYPES[path.suffix.lstrip(".")]

@@ -21,28 +21,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOOutput
 
-from coach.content.store import get_content_store
-from coach.speech.echo import recent_speech
-from coach.speech.tts.service import SpeechError, get_speech_service
+from coach.services import Services, process_services
+from coach.speech.tts.base import SpeechError
 
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 AUDIO_ROUTE = "/webhooks/audio/files/"
-SPEECH_ENV = "PSOAS_SPEECH"  # "off" disables audio for every message
-PUBLIC_URL_ENV = "PSOAS_PUBLIC_URL"  # prefix for audio URLs; relative by default
 NON_TEXT_KEYS = ("image", "attachment", "custom", "elements")
-
-
-def speech_enabled() -> bool:
-    return os.environ.get(SPEECH_ENV, "on").strip().lower() not in {"off", "0", "false", "no"}
 
 
 def plain_text(text: str) -> str:
@@ -52,16 +44,18 @@ def plain_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-async def audio_url_for(spoken: str) -> str | None:
-    """URL of the audio for ``spoken``, synthesized off the event loop (None if impossible)."""
-    if not spoken or not speech_enabled():
+async def audio_url_for(spoken: str, services: Services | None = None) -> str | None:
+    """URL of the audio for ``spoken``, synthesized off the event loop (None if
+    impossible, or when ``PSOAS_SPEECH`` is off)."""
+    services = services or process_services()
+    if not spoken or not services.settings.speech_enabled:
         return None
     try:
-        cached = await asyncio.to_thread(get_speech_service().speak, spoken)
+        cached = await asyncio.to_thread(services.speech.speak, spoken)
     except (SpeechError, OSError):
         logger.debug("no audio for a message", exc_info=True)
         return None
-    return f"{os.environ.get(PUBLIC_URL_ENV, '').rstrip('/')}{AUDIO_ROUTE}{cached.name}"
+    return f"{services.settings.public_url}{AUDIO_ROUTE}{cached.name}"
 
 
 RICH_ROOM, PLAIN_ROOM = ":rich", ":plain"
@@ -114,8 +108,9 @@ async def emit_to_session(output: SocketIOOutput, session_id: str, message: Dict
 class CoachOutputChannel(OutputChannel):
     """Wraps the channel Rasa created for a message: counts, speaks, keeps metadata."""
 
-    def __init__(self, inner: OutputChannel) -> None:
+    def __init__(self, inner: OutputChannel, services: Services) -> None:
         self.inner = inner
+        self.services = services
         self.sent = 0
 
     def name(self) -> str:
@@ -128,11 +123,11 @@ class CoachOutputChannel(OutputChannel):
             await self.inner.send_response(recipient_id, message)
             return
         spoken = str(message.get("spoken") or plain_text(text))
-        recent_speech.add(recipient_id, spoken)  # the voice channel's echo guard
+        self.services.echo.add(recipient_id, spoken)  # the voice channel's echo guard
         whole: Dict[str, Any] = {"text": text, "spoken": spoken}
         if "routine" in message:
             whole["routine"] = message["routine"]
-        audio_url = await audio_url_for(spoken)
+        audio_url = await audio_url_for(spoken, self.services)
         if audio_url:
             whole["audio_url"] = audio_url
         buttons = message.get("buttons") or message.get("quick_replies")
@@ -142,19 +137,20 @@ class CoachOutputChannel(OutputChannel):
             await emit_to_session(self.inner, recipient_id, whole)
         else:
             await self.inner._persist_message({"recipient_id": recipient_id, **whole})
-        rest = {
-            k: v for k, v in message.items() if k in ("image", "attachment", "custom", "elements")
-        }
+        rest = {k: v for k, v in message.items() if k in NON_TEXT_KEYS}
         if any(rest.values()):
             await self.inner.send_response(recipient_id, rest)
 
 
-def reply_even_on_failure(on_new_message: OnNewMessage) -> OnNewMessage:
+def reply_even_on_failure(
+    on_new_message: OnNewMessage, services: Services | None = None
+) -> OnNewMessage:
     """Wraps Rasa's message handler: replies go through ``CoachOutputChannel``,
     and a message that got no reply at all gets a clear one."""
 
     async def handle(message: UserMessage) -> None:
-        output = CoachOutputChannel(message.output_channel)
+        used = services or process_services()
+        output = CoachOutputChannel(message.output_channel, used)
         message.output_channel = output
         try:
             await on_new_message(message)
@@ -165,7 +161,7 @@ def reply_even_on_failure(on_new_message: OnNewMessage) -> OnNewMessage:
         external = str(message.text or "").startswith("/EXTERNAL_")
         if output.sent == 0 and not external:
             logger.warning("no reply to %s: telling them something went wrong", message.sender_id)
-            trouble = get_content_store().message("trouble").reply
+            trouble = used.content.message("trouble").reply
             await output.send_response(
                 message.sender_id or "", {"text": trouble.text, "spoken": trouble.spoken}
             )

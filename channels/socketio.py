@@ -6,15 +6,15 @@ rasa-webchat work unchanged: they get Rasa's stock message form. A client that
 sends ``"rich": true`` in its ``session_request`` (our web widget) gets whole
 messages with ``spoken``, ``audio_url`` and ``routine`` instead.
 
-The running channel is remembered (``socketio_output``) so that other channels
-can reach a conversation's socket.io session: the voice channel hands it the
-timed cues of a routine that was started or changed by voice.
+The running channel connects itself to the process's live sessions
+(``Services.sessions``) so that other channels can reach a conversation's
+socket.io session: the voice channel hands it the timed cues of a routine
+that was started or changed by voice.
 """
 
 from __future__ import annotations
 
 import uuid
-import weakref
 from typing import Any, Dict
 
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -27,8 +27,7 @@ from channels.guard import (
     reply_even_on_failure,
     rich_room,
 )
-
-_running: weakref.ReferenceType[SocketIOChannel] | None = None
+from coach.services import Services, process_services
 
 
 class SocketIOChannel(SocketIOInput):
@@ -38,9 +37,11 @@ class SocketIOChannel(SocketIOInput):
     def name(cls) -> str:
         return "socketio"
 
+    services: Services | None = None  # a test's own; else the process's
+
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        global _running
-        blueprint = super().blueprint(reply_even_on_failure(on_new_message))
+        services = self.services or process_services()
+        blueprint = super().blueprint(reply_even_on_failure(on_new_message, services))
         sio = self.sio
         assert sio is not None
 
@@ -57,22 +58,10 @@ class SocketIOChannel(SocketIOInput):
                 sio.enter_room(sid, rich_room(session_id) if rich else plain_room(session_id))
             await sio.emit("session_confirm", session_id, room=sid)
 
-        _running = weakref.ref(self)
+        output = SocketIOOutput(sio, self.bot_message_evt)
+
+        async def push(session_id: str, message: Dict[str, Any]) -> None:
+            await emit_to_session(output, session_id, message)
+
+        services.sessions.connect(push)
         return blueprint
-
-
-def socketio_output() -> SocketIOOutput | None:
-    """An output channel to the running socket.io server, if there is one."""
-    channel = _running() if _running is not None else None
-    if channel is None or channel.sio is None:
-        return None
-    return SocketIOOutput(channel.sio, channel.bot_message_evt)
-
-
-async def send_to_session(session_id: str, message: Dict[str, Any]) -> bool:
-    """Emit a whole message to every socket of a conversation's session."""
-    output = socketio_output()
-    if output is None:
-        return False
-    await emit_to_session(output, session_id, message)
-    return True

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from coach.routine.library import RoutineLibrary
     from coach.routine.machine import RoutineMachine
     from coach.safety.screen import SafetyScreen
+    from coach.sessions import LiveSessions
     from coach.speech.asr.pool import RecognitionPool
     from coach.speech.echo import RecentSpeech
     from coach.speech.tts.service import SpeechService
@@ -49,6 +50,7 @@ class Services:
         speech: SpeechService | None = None,
         recognition: RecognitionPool | None = None,
         echo: RecentSpeech | None = None,
+        sessions: LiveSessions | None = None,
     ) -> None:
         self._settings = settings
         self._built: Dict[str, Any] = {
@@ -61,6 +63,7 @@ class Services:
                 "speech": speech,
                 "recognition": recognition,
                 "echo": echo,
+                "sessions": sessions,
             }.items()
             if value is not None
         }
@@ -83,27 +86,27 @@ class Services:
     @property
     def content(self) -> ContentStore:
         """Answers, follow-ups and messages (``content/answers.yml``)."""
-        from coach.content.store import YamlContentStore
+        from coach.content.store import ANSWERS_FILE, YamlContentStore
 
         return self._get(
-            "content", lambda: YamlContentStore(self.settings.content_dir / "answers.yml")
+            "content", lambda: YamlContentStore(self.settings.content_dir / ANSWERS_FILE)
         )
 
     @property
     def routines(self) -> RoutineLibrary:
         """The guided routines and their cues (``content/routines.yml``)."""
-        from coach.routine.library import YamlRoutineLibrary
+        from coach.routine.library import ROUTINES_FILE, YamlRoutineLibrary
 
         return self._get(
-            "routines", lambda: YamlRoutineLibrary(self.settings.content_dir / "routines.yml")
+            "routines", lambda: YamlRoutineLibrary(self.settings.content_dir / ROUTINES_FILE)
         )
 
     @property
     def safety(self) -> SafetyScreen:
         """Red flags and conditions (``content/safety.yml``)."""
-        from coach.safety.screen import SafetyScreen
+        from coach.safety.screen import SAFETY_FILE, SafetyScreen
 
-        return self._get("safety", lambda: SafetyScreen(self.settings.content_dir / "safety.yml"))
+        return self._get("safety", lambda: SafetyScreen(self.settings.content_dir / SAFETY_FILE))
 
     @property
     def machine(self) -> RoutineMachine:
@@ -140,6 +143,13 @@ class Services:
         from coach.speech.echo import RecentSpeech
 
         return self._get("echo", RecentSpeech)
+
+    @property
+    def sessions(self) -> LiveSessions:
+        """Pushes to a conversation's open connection (socket.io registers itself)."""
+        from coach.sessions import LiveSessions
+
+        return self._get("sessions", LiveSessions)
 
 
 _process: Services | None = None

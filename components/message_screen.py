@@ -25,11 +25,10 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from coach.safety.screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
+from coach.intents import ENTITY_FOR_KIND, INTENT_FOR_KIND
+from coach.safety.screen import SafetyScreen
+from coach.services import process_services
 from coach.text.input_checks import problem_with
-
-INTENT_FOR_KIND = {RED_FLAG: "report_red_flag_symptom", CONDITION: "report_health_condition"}
-ENTITY_FOR_KIND = {RED_FLAG: "symptom", CONDITION: "condition"}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -42,7 +41,7 @@ class MessageScreen(GraphComponent):
 
     def __init__(self, config: Dict[str, Any], screen: SafetyScreen | None = None) -> None:
         self.component_config = config
-        self._screen = screen or get_safety_screen()
+        self._screen = screen or process_services().safety
 
     @classmethod
     def create(

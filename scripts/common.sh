@@ -68,7 +68,7 @@ ensure_model() {
 # The speech recogniser's language models are built from the same data/ (and
 # content/speech.yml) whenever those change: recognition matches what NLU knows.
 ensure_speech_models() {
-  python -m coach.speech.lm.build --if-stale >&2
+  python -m coach.speech.lm --if-stale >&2
 }
 
 # Debian packages: espeak-ng (the offline voice) and ffmpeg (browsers' WebM,

@@ -10,8 +10,7 @@ from actions.answers import (
     ActionHandleFallback,
     ActionRepeatLastAnswer,
 )
-from coach.content.store import get_content_store
-from tests.conftest import slot_events, texts
+from tests.support.trackers import slot_events, texts
 
 
 def test_stretch_answer_gives_the_guide_steps_and_sets_the_topic(
@@ -135,11 +134,11 @@ def test_asking_for_the_right_side_gives_the_right_side(dispatcher, tracker_fact
 
 
 def test_other_side_of_a_topic_without_one_uses_the_default(
-    dispatcher, tracker_factory, run_action
+    services, dispatcher, tracker_factory, run_action
 ):
     tracker = tracker_factory("other side?", "ask_other_side", slots={"topic": "release_tool"})
     run_action(ActionAnswerFollowUp(), tracker)
-    assert texts(dispatcher)[0] == get_content_store().default("other_side").text
+    assert texts(dispatcher)[0] == services.content.default("other_side").text
 
 
 def test_follow_up_without_a_topic_asks_which_one(dispatcher, tracker_factory, run_action):
@@ -165,12 +164,12 @@ def test_tell_me_more_after_the_massage_gives_the_deeper_massage(
     assert slot_events(events)["more_available"] is False
 
 
-def test_more_once_it_was_given_says_that_is_all(dispatcher, tracker_factory, run_action):
+def test_more_once_it_was_given_says_that_is_all(services, dispatcher, tracker_factory, run_action):
     tracker = tracker_factory(
         "more", "ask_more_detail", slots={"topic": "psoas_massage", "more_available": False}
     )
     run_action(ActionAnswerFollowUp(), tracker)
-    assert texts(dispatcher)[0] == get_content_store().default("more").text
+    assert texts(dispatcher)[0] == services.content.default("more").text
 
 
 def test_yes_accepts_the_more_on_offer(dispatcher, tracker_factory, run_action):

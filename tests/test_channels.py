@@ -4,42 +4,50 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from channels.guard import AUDIO_ROUTE, CoachOutputChannel, plain_text, reply_even_on_failure
-from coach.speech.tts.service import (
-    AudioCache,
-    EspeakSynthesizer,
-    SpeechService,
-    set_speech_service,
-)
+from coach.intents import RECONNECT_MESSAGE
+from coach.services import Services
+from coach.settings import Settings
+from coach.speech.tts.cache import AudioCache
+from coach.speech.tts.espeak import EspeakSynthesizer
+from coach.speech.tts.service import SpeechService
+
+
+def services_with(voice: SpeechService, speech_enabled: bool = True) -> Services:
+    return Services(Settings(speech_enabled=speech_enabled), speech=voice)
 
 
 @pytest.fixture
-def audio_cache(tmp_path: Path) -> Iterator[Path]:
+def audio_cache(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def services(audio_cache: Path) -> Services:
     # the real offline voice into a temporary cache: no network, real files
-    set_speech_service(SpeechService(EspeakSynthesizer(), AudioCache(tmp_path)))
-    yield tmp_path
-    set_speech_service(None)
+    return services_with(SpeechService(EspeakSynthesizer(), AudioCache(audio_cache)))
 
 
-def sent(message: Dict[str, Any]) -> List[Dict[str, Any]]:
+def sent(message: Dict[str, Any], services: Services) -> List[Dict[str, Any]]:
     collector = CollectingOutputChannel()
-    asyncio.run(CoachOutputChannel(collector).send_response("me", message))
+    asyncio.run(CoachOutputChannel(collector, services).send_response("me", message))
     return collector.messages
 
 
-def test_a_reply_goes_out_whole_with_its_spoken_form_and_audio(audio_cache: Path):
+def test_a_reply_goes_out_whole_with_its_spoken_form_and_audio(audio_cache: Path, services):
     [message] = sent(
         {
             "text": "**Hold** it.\n\nThen release.",
             "spoken": "Hold it, then release.",
             "buttons": [{"title": "More", "payload": "/ask_more_detail"}],
             "routine": {"status": "running"},
-        }
+        },
+        services,
     )
     assert message["text"] == "**Hold** it.\n\nThen release."
     assert message["spoken"] == "Hold it, then release."
@@ -50,27 +58,22 @@ def test_a_reply_goes_out_whole_with_its_spoken_form_and_audio(audio_cache: Path
     assert audio.read_bytes()[:4] == b"RIFF"
 
 
-def test_a_domain_response_is_spoken_from_its_text(audio_cache: Path):
-    [message] = sent({"text": "Hi! I'm your **psoas** coach."})
+def test_a_domain_response_is_spoken_from_its_text(services):
+    [message] = sent({"text": "Hi! I'm your **psoas** coach."}, services)
     assert message["spoken"] == "Hi! I'm your psoas coach."
     assert message["audio_url"]
 
 
-def test_speech_can_be_switched_off(audio_cache: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("PSOAS_SPEECH", "off")
-    [message] = sent({"text": "Hello", "spoken": "Hello"})
+def test_speech_can_be_switched_off(audio_cache: Path, services):
+    off = services_with(services.speech, speech_enabled=False)
+    [message] = sent({"text": "Hello", "spoken": "Hello"}, off)
     assert "audio_url" not in message
     assert not list(audio_cache.iterdir())
 
 
 def test_a_dead_voice_only_means_no_audio(tmp_path: Path):
-    set_speech_service(
-        SpeechService(EspeakSynthesizer(binary="no-such-espeak"), AudioCache(tmp_path))
-    )
-    try:
-        [message] = sent({"text": "Hello", "spoken": "Hello"})
-    finally:
-        set_speech_service(None)
+    dead = SpeechService(EspeakSynthesizer(binary="no-such-espeak"), AudioCache(tmp_path))
+    [message] = sent({"text": "Hello", "spoken": "Hello"}, services_with(dead))
     assert message["text"] == "Hello"
     assert "audio_url" not in message
 
@@ -79,11 +82,11 @@ def test_plain_text_reads_markdown_aloud():
     assert plain_text("1. **Lie** on your _back_.\n- Breathe") == "Lie on your back. Breathe"
 
 
-def run_guarded(handler: Any, text: str = "hello") -> List[Dict[str, Any]]:
+def run_guarded(handler: Any, services: Services, text: str = "hello") -> List[Dict[str, Any]]:
     collector = CollectingOutputChannel()
 
     async def go() -> None:
-        await reply_even_on_failure(handler)(UserMessage(text, collector, "me"))
+        await reply_even_on_failure(handler, services)(UserMessage(text, collector, "me"))
 
     asyncio.run(go())
     return collector.messages
@@ -101,18 +104,15 @@ async def _answers(message: UserMessage) -> None:
     await message.output_channel.send_response("me", {"text": "An answer."})
 
 
-@pytest.mark.usefixtures("audio_cache")
-def test_a_crash_or_silence_gets_a_clear_reply():
+def test_a_crash_or_silence_gets_a_clear_reply(services):
     for handler in (_crashes, _says_nothing):
-        [message] = run_guarded(handler)
+        [message] = run_guarded(handler, services)
         assert "something went wrong" in message["text"]
 
 
-@pytest.mark.usefixtures("audio_cache")
-def test_an_answer_is_not_followed_by_an_apology():
-    assert [m["text"] for m in run_guarded(_answers)] == ["An answer."]
+def test_an_answer_is_not_followed_by_an_apology(services):
+    assert [m["text"] for m in run_guarded(_answers, services)] == ["An answer."]
 
 
-@pytest.mark.usefixtures("audio_cache")
-def test_a_client_event_may_get_no_reply():
-    assert run_guarded(_says_nothing, '/EXTERNAL_routine_cue{"cue": "reconnect"}') == []
+def test_a_client_event_may_get_no_reply(services):
+    assert run_guarded(_says_nothing, services, RECONNECT_MESSAGE) == []

@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from coach.content.store import ContentError, YamlContentStore
-from coach.safety.screen import CONDITION, RED_FLAG, SafetyScreen, get_safety_screen
-from tests.conftest import ROOT
+from coach.intents import CONDITION, RED_FLAG
+from coach.safety.screen import SafetyScreen
+from coach.settings import PROJECT_ROOT as ROOT
 
 
 def _intents_answered_from_the_guide() -> set[str]:
@@ -50,8 +51,8 @@ def test_spoken_forms_are_short_enough_to_listen_to():
             assert "*" not in reply.spoken and "\n" not in reply.spoken, topic.id
 
 
-def test_every_safety_category_has_an_answer_and_patterns():
-    screen = get_safety_screen()
+def test_every_safety_category_has_an_answer_and_patterns(services):
+    screen = services.safety
     for kind in (RED_FLAG, CONDITION):
         categories = screen.categories(kind)
         assert categories

@@ -6,18 +6,18 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from actions import guided_stretch
 from actions.answers import ActionAnswerFollowUp, ActionAnswerQuestion, ActionRepeatLastAnswer
 from actions.guided_stretch import (
-    CUE_INTENT,
     ActionControlRoutine,
     ActionHandleRoutineCue,
     ActionStartRoutine,
     RoutineAction,
 )
 from actions.safety import ActionRespondToRedFlag
-from coach.routine.machine import RoutineMachine
-from tests.conftest import slot_events, texts
+from coach.intents import CUE_INTENT
+from coach.services import Services
+from coach.settings import Settings
+from tests.support.trackers import slot_events, texts
 
 T0 = 1_800_000_000.0
 
@@ -26,10 +26,13 @@ T0 = 1_800_000_000.0
 def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Dict[str, float]]:
     clock = {"now": T0}
     monkeypatch.setattr(RoutineAction, "now", staticmethod(lambda: clock["now"]))
-    # typed chat: no lead-in for speech, so holds start when they are announced
-    guided_stretch.set_machine(RoutineMachine(words_per_second=None))
     yield clock
-    guided_stretch.set_machine(None)
+
+
+@pytest.fixture
+def services() -> Services:
+    # typed chat: no lead-in for speech, so holds start when they are announced
+    return Services(Settings(words_per_second=None))
 
 
 def reminders(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -198,7 +201,6 @@ def test_stale_reminders_are_ignored_and_current_ones_speak(
     said_before = len(dispatcher.messages)
     stale = tracker_factory(
         "",
-        CUE_INTENT,
         entities=[
             {"entity": "cue", "value": "halfway"},
             {"entity": "generation", "value": str(state["generation"] - 1)},
@@ -210,7 +212,6 @@ def test_stale_reminders_are_ignored_and_current_ones_speak(
     fake_clock["now"] += 15
     current = tracker_factory(
         "",
-        CUE_INTENT,
         entities=[
             {"entity": "cue", "value": "halfway"},
             {"entity": "generation", "value": str(state["generation"])},

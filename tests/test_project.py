@@ -13,7 +13,7 @@ import yaml
 from rasa_sdk import Action
 
 import actions
-from tests.conftest import ROOT
+from coach.settings import PROJECT_ROOT as ROOT
 
 
 def _action_classes() -> Dict[str, Type[Action]]:
@@ -64,10 +64,12 @@ def test_config_sets_seeds_and_the_safety_screen_runs_last():
 
 
 def test_importing_the_actions_loads_no_content():
+    # the content, routines and safety screen are built by the process's services
+    # on first use: importing the actions must not build them
     code = (
-        "import sys, actions.answers, actions.safety, coach.content.store as c, "
-        "coach.safety.screen as s\n"
-        "assert c._store is None and s._screen is None\n"
+        "import sys, actions.answers, actions.safety, actions.guided_stretch, "
+        "coach.services as s\n"
+        "assert s._process is None\n"
         "assert 'spacy' not in sys.modules and 'tensorflow' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

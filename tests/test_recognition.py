@@ -1,4 +1,4 @@
-"""Speech to text, offline (actions/recognition.py), on speech made at test time.
+"""Speech to text, offline (coach/speech/asr/), on speech made at test time.
 
 The speech is espeak-ng's (several voices and speeds), decoded the way the
 voice channel decodes an upload. pocketsphinx is deterministic for a given
@@ -9,58 +9,23 @@ asserted, kept as a record for whoever tunes the models).
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import os
-import shutil
-import signal
-import subprocess
 from pathlib import Path
-from typing import AsyncIterator, List, Tuple
+from typing import List, Tuple
 
 import numpy as np
 import pytest
 
-from coach.speech.asr.audio_input import SAMPLE_RATE, decode_wav
-from coach.speech.asr.service import (
-    MIN_CONFIDENCE,
-    PocketsphinxRecognizer,
-    Recognition,
-    RecognitionError,
-    RecognitionService,
-    serve,
-    tidy_transcript,
-)
-from coach.speech.lm.build import BARGE_IN, COMMANDS, DEFAULT_OUT_DIR, QUESTIONS, build, is_stale
-
-# --- speech ----------------------------------------------------------------------------
-
-COACH_VOICE = ("en-us", 160)  # PSOAS_ESPEAK_VOICE and PSOAS_ESPEAK_SPEED defaults
-
-
-def espeak_wav(text: str, voice: str = "en-us", speed: int = 160) -> bytes:
-    """``text`` said by espeak-ng, as the WAV it writes (22.05 kHz, streamed header)."""
-    return subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
-        capture_output=True,
-        check=True,
-        timeout=30,
-    ).stdout
-
-
-def espeak_pcm(text: str, voice: str = "en-us", speed: int = 160) -> bytes:
-    return decode_wav(espeak_wav(text, voice, speed)).samples
-
-
-def white_noise(seconds: float, level: float = 3000.0, seed: int = 7) -> bytes:
-    noise = np.random.default_rng(seed).normal(0, level, int(SAMPLE_RATE * seconds))
-    return np.clip(noise, -32768, 32767).astype("<i2").tobytes()
-
-
-def silence(seconds: float) -> bytes:
-    return bytes(2 * int(SAMPLE_RATE * seconds))
-
+from coach.speech.asr.audio_input import decode_wav
+from coach.speech.asr.base import Recognition, RecognitionError
+from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
+from coach.speech.asr.transcript import tidy_transcript
+from coach.speech.asr.worker import serve
+from coach.speech.listening import MIN_CONFIDENCE
+from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
+from tests.support.recognition import espeak_pcm, fresh_speech_models, silence, white_noise
+from tests.support.speech import COACH_CUES, COACH_VOICE
 
 Heard = Tuple[str, int, str, str]  # voice, speed, said, transcript
 
@@ -100,15 +65,6 @@ BARGE_IN_HEARD: List[Heard] = [
     ("en-us", 160, "pause", "pause"),
     ("en-us+m3", 150, "pause", "pause"),
     ("en-us", 160, "stop the routine", "stop the routine"),
-]
-# what the coach itself says during a hold (content/routines.yml cues)
-COACH_CUES = [
-    "Hold for 30 seconds.",
-    "Halfway.",
-    "Ten seconds left.",
-    "And release.",
-    "Now switch to your left side.",
-    "Carry on.",
 ]
 # Misheard when these tests were written (model, voice, speed, said -> heard):
 # not asserted, see the module docstring.
@@ -180,12 +136,7 @@ def test_a_recognition_is_accepted_over_its_models_threshold():
 
 @pytest.fixture(scope="session")
 def speech_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's speech models (built into a temporary folder if missing or stale)."""
-    if not is_stale(DEFAULT_OUT_DIR):
-        return DEFAULT_OUT_DIR
-    out = tmp_path_factory.mktemp("speech") / "speech"
-    build(out)
-    return out
+    return fresh_speech_models(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -338,182 +289,6 @@ def test_a_worker_without_models_says_so_and_exits(tmp_path: Path):
     assert serve(tmp_path, io.BytesIO(), stdout) == 1
     [line] = stdout.getvalue().splitlines()
     assert "cannot load" in json.loads(line)["error"]
-
-
-# --- the service: worker processes --------------------------------------------------------
-
-
-def recognition_workers() -> List[int]:
-    """Our own child processes that are recognition workers (from /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            command = (stat.parent / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == os.getpid() and b"coach.speech.asr.service" in command:
-            found.append(int(stat.parent.name))
-    return sorted(found)
-
-
-@pytest.fixture
-async def service(speech_models: Path) -> AsyncIterator[RecognitionService]:
-    running = RecognitionService(speech_models, workers=2, timeout=20)
-    await running.start()
-    yield running
-    await running.close()
-
-
-async def test_parallel_requests_are_answered_by_every_worker(service: RecognitionService):
-    assert len(service.pids) == 2
-    phrases = [
-        ("how do I stretch my psoas", QUESTIONS, "how do i stretch my psoas"),
-        ("pause", COMMANDS, "pause"),
-        ("stop", BARGE_IN, "stop"),
-        ("where is the psoas muscle", QUESTIONS, "where is the psoas muscle"),
-        ("how long left", COMMANDS, "how long left"),
-        ("resume", COMMANDS, "resume"),
-    ]
-    audio = [espeak_pcm(said) for said, _, _ in phrases]
-    results = await asyncio.gather(
-        *(service.recognize(a, model) for a, (_, model, _) in zip(audio, phrases, strict=True))
-    )
-    assert [r.transcript for r in results] == [heard for _, _, heard in phrases]
-    assert [r.model for r in results] == [model for _, model, _ in phrases]
-    assert all(r.accepted() for r in results)
-    assert len(service.pids) == 2
-
-
-async def test_the_service_is_not_blocking_the_event_loop(service: RecognitionService):
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
-    audio = espeak_pcm("can a tight psoas cause back pain")
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await asyncio.gather(*(service.recognize(audio, QUESTIONS) for _ in range(4)))
-    elapsed = loop.time() - started
-    ticker.cancel()
-    # the loop kept ticking while the workers decoded (blocked, it would not tick
-    # at all; the margin is for a busy machine)
-    assert ticks >= 0.25 * elapsed / 0.01
-
-
-async def test_a_killed_worker_is_replaced_and_the_next_request_works(
-    service: RecognitionService,
-):
-    pause = espeak_pcm("pause")
-    assert (await service.recognize(pause, COMMANDS)).transcript == "pause"
-    victim = service.pids[0]
-    os.kill(victim, signal.SIGKILL)
-    await asyncio.sleep(0.3)
-    for _ in range(4):  # every worker gets a turn, the dead one's replacement too
-        assert (await service.recognize(pause, COMMANDS)).transcript == "pause"
-    assert victim not in service.pids
-    assert len(service.pids) == 2
-
-
-async def test_a_worker_killed_mid_request_fails_that_request_only(
-    service: RecognitionService,
-):
-    audio = espeak_pcm("how do I stretch my psoas")
-    pids = service.pids
-
-    async def kill_soon() -> None:
-        await asyncio.sleep(0.02)
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)
-
-    killer = asyncio.create_task(kill_soon())
-    outcomes = await asyncio.gather(
-        *(service.recognize(audio * 3, QUESTIONS) for _ in range(2)), return_exceptions=True
-    )
-    await killer
-    assert all(isinstance(o, (Recognition, RecognitionError)) for o in outcomes), outcomes
-    result = await service.recognize(audio, QUESTIONS)
-    assert result.transcript == "how do i stretch my psoas"
-    assert not set(pids) & set(service.pids) and len(service.pids) == 2
-
-
-async def test_a_hung_worker_times_out_and_is_replaced(speech_models: Path):
-    service = RecognitionService(speech_models, workers=1, timeout=3)
-    try:
-        await service.start()
-        [hung] = service.pids
-        os.kill(hung, signal.SIGSTOP)
-        with pytest.raises(RecognitionError):
-            await service.recognize(espeak_pcm("pause"), COMMANDS)
-        [replacement] = service.pids
-        assert replacement != hung
-        assert (await service.recognize(espeak_pcm("pause"), COMMANDS)).transcript == "pause"
-    finally:
-        await service.close()
-    with pytest.raises(ProcessLookupError):
-        os.kill(hung, 0)  # killed, not left stopped
-
-
-async def test_when_a_worker_cannot_be_restarted_requests_fail_fast(
-    speech_models: Path, tmp_path: Path
-):
-    models = tmp_path / "speech"
-    shutil.copytree(speech_models, models)
-    service = RecognitionService(models, workers=1, timeout=20)
-    try:
-        await service.start()
-        [worker] = service.pids
-        models.rename(tmp_path / "gone")
-        os.kill(worker, signal.SIGKILL)
-        await asyncio.sleep(0.3)
-        for _ in range(2):  # an error each time, not a wait for a worker that never comes
-            with pytest.raises(RecognitionError):
-                await asyncio.wait_for(service.recognize(espeak_pcm("pause"), COMMANDS), 15)
-        (tmp_path / "gone").rename(models)
-        result = await asyncio.wait_for(service.recognize(espeak_pcm("pause"), COMMANDS), 15)
-        assert result.transcript == "pause"
-        assert len(service.pids) == 1
-    finally:
-        await service.close()
-
-
-async def test_an_unknown_model_is_refused_before_any_worker_starts(speech_models: Path):
-    service = RecognitionService(speech_models, workers=1)
-    with pytest.raises(ValueError, match="unknown language model"):
-        await service.recognize(silence(0.5), "shopping")
-    assert service.pids == []
-
-
-async def test_a_missing_model_folder_fails_at_start(tmp_path: Path):
-    service = RecognitionService(tmp_path / "nowhere", workers=2, timeout=20)
-    try:
-        with pytest.raises(RecognitionError, match="speech models missing"):
-            await service.start()
-        with pytest.raises(RecognitionError):
-            await service.recognize(silence(0.5), QUESTIONS)
-        assert service.pids == []
-        assert recognition_workers() == []  # none left running
-    finally:
-        await service.close()
-
-
-async def test_start_is_idempotent_and_close_stops_every_worker(speech_models: Path):
-    service = RecognitionService(speech_models, workers=2, timeout=20)
-    await asyncio.gather(service.start(), service.start())
-    pids = service.pids
-    assert len(pids) == 2 and recognition_workers() == sorted(pids)
-    await service.start()
-    assert service.pids == pids
-    await service.close()
-    assert service.pids == [] and recognition_workers() == []
-    for pid in pids:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
 
 
 @pytest.mark.parametrize("transcript", ["the on and", "um", "uh it is", "and then the"])

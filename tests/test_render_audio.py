@@ -22,21 +22,13 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from coach.routine.machine import (
-    CUE_PLACEHOLDERS,
-    RoutineMachine,
-    RoutineState,
-    YamlRoutineLibrary,
-)
-from coach.speech.tts.service import (
-    MEDIA_TYPES,
-    Audio,
-    AudioCache,
-    FallbackSynthesizer,
-    SpeechError,
-    SpeechService,
-    SpeechSynthesizer,
-)
+from coach.routine.library import YamlRoutineLibrary
+from coach.routine.machine import RoutineMachine
+from coach.routine.model import CUE_PLACEHOLDERS, RoutineState
+from coach.speech.tts.base import MEDIA_TYPES, Audio, SpeechError, SpeechSynthesizer
+from coach.speech.tts.cache import AudioCache
+from coach.speech.tts.fallback import FallbackSynthesizer
+from coach.speech.tts.service import SpeechService
 from coach.tools import prerender_audio, render_routine
 
 ROOT = Path(__file__).resolve().parent.parent

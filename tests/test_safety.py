@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from actions.safety import ActionRespondToHealthCondition, ActionRespondToRedFlag
-from coach.safety.screen import CONDITION, RED_FLAG, get_safety_screen
-from tests.conftest import slot_events, texts
+from coach.intents import CONDITION, RED_FLAG
+from tests.support.trackers import slot_events, texts
 
 RED_FLAGS = [
     ("my left leg went numb while stretching", "leg_numbness_weakness"),
@@ -77,26 +77,26 @@ BENIGN = [
 
 
 @pytest.mark.parametrize("text, category", RED_FLAGS)
-def test_red_flags_are_found(text, category):
-    match = get_safety_screen().screen(text)
+def test_red_flags_are_found(services, text, category):
+    match = services.safety.screen(text)
     assert match is not None, text
     assert (match.category.kind, match.category.name) == (RED_FLAG, category)
 
 
 @pytest.mark.parametrize("text, category", CONDITIONS)
-def test_conditions_are_found(text, category):
-    match = get_safety_screen().screen(text)
+def test_conditions_are_found(services, text, category):
+    match = services.safety.screen(text)
     assert match is not None, text
     assert (match.category.kind, match.category.name) == (CONDITION, category)
 
 
 @pytest.mark.parametrize("text", BENIGN)
-def test_ordinary_questions_and_negations_are_not_flagged(text):
-    assert get_safety_screen().screen(text) is None
+def test_ordinary_questions_and_negations_are_not_flagged(services, text):
+    assert services.safety.screen(text) is None
 
 
-def test_red_flag_wins_over_condition():
-    match = get_safety_screen().screen("i'm pregnant and my leg is numb")
+def test_red_flag_wins_over_condition(services):
+    match = services.safety.screen("i'm pregnant and my leg is numb")
     assert match is not None
     assert match.category.kind == RED_FLAG
 
@@ -133,11 +133,11 @@ def test_red_flag_with_a_condition_answers_both(dispatcher, tracker_factory, run
 
 
 def test_red_flag_predicted_by_the_classifier_alone_gets_the_general_answer(
-    dispatcher, tracker_factory, run_action
+    services, dispatcher, tracker_factory, run_action
 ):
     tracker = tracker_factory("something weird is going on with me", "report_red_flag_symptom")
     run_action(ActionRespondToRedFlag(), tracker)
-    assert texts(dispatcher)[0].startswith(get_safety_screen().generic(RED_FLAG).text)
+    assert texts(dispatcher)[0].startswith(services.safety.generic(RED_FLAG).text)
 
 
 @pytest.mark.parametrize(
@@ -158,8 +158,8 @@ def test_conditions_go_to_a_clinician_first(
 
 
 def test_condition_from_the_classifier_alone_gets_the_general_answer(
-    dispatcher, tracker_factory, run_action
+    services, dispatcher, tracker_factory, run_action
 ):
     tracker = tracker_factory("i have a heart thing", "report_health_condition")
     run_action(ActionRespondToHealthCondition(), tracker)
-    assert texts(dispatcher)[0].startswith(get_safety_screen().generic(CONDITION).text)
+    assert texts(dispatcher)[0].startswith(services.safety.generic(CONDITION).text)

@@ -1,13 +1,13 @@
-"""Speech output: the engines, the fallback chain, the audio cache and safe file lookup.
+"""Speech output engines: gTTS, espeak-ng and the fallback chain.
 
 gTTS is always mocked (these tests never touch the network); espeak-ng runs for real.
+The cache, safe file lookup and configuration are in ``test_speech_cache.py``.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -17,60 +17,15 @@ from typing import List
 
 import pytest
 
-from coach.speech.tts import service as speech
-from coach.speech.tts.service import (
-    MEDIA_TYPES,
-    Audio,
-    AudioCache,
-    EspeakSynthesizer,
-    FallbackSynthesizer,
-    GTTSSynthesizer,
-    SpeechError,
-    SpeechService,
-    SpeechSynthesizer,
-    build_synthesizer_from_env,
-    get_speech_service,
-    resolve_audio_file,
-    set_speech_service,
-)
+from coach.speech.tts import gtts as gtts_engine
+from coach.speech.tts.base import Audio, SpeechError
+from coach.speech.tts.espeak import EspeakSynthesizer
+from coach.speech.tts.fallback import FallbackSynthesizer
+from coach.speech.tts.gtts import GTTSSynthesizer
+from tests.support.tts import Clock, FakeSynth
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class FakeSynth(SpeechSynthesizer):
-    """A counting stand-in engine; fails while ``failing`` is set."""
-
-    def __init__(self, name: str, voice: str = "v1", extension: str = "wav") -> None:
-        self.name = name
-        self.voice = voice
-        self.extension = extension
-        self.failing = False
-        self.calls: List[str] = []
-
-    @property
-    def engine(self) -> str:
-        return self.name
-
-    def voice_key(self) -> str:
-        return f"voice={self.voice}"
-
-    def synthesize(self, text: str) -> Audio:
-        self.calls.append(text)
-        if self.failing:
-            raise SpeechError(f"{self.name} is down")
-        return Audio(
-            data=f"{self.name}:{self.voice}:{text}".encode(),
-            media_type=MEDIA_TYPES[self.extension],
-            extension=self.extension,
-        )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+TTS_MODULES = ("base", "gtts", "espeak", "fallback", "cache", "service")
 
 
 def wav_seconds(data: bytes) -> float:
@@ -81,8 +36,9 @@ def wav_seconds(data: bytes) -> float:
 # --- import is light -----------------------------------------------------------
 
 
-def test_importing_the_module_does_not_import_gtts():
-    code = "import sys, coach.speech.tts.service; assert 'gtts' not in sys.modules, 'gtts imported'"
+def test_importing_the_modules_does_not_import_gtts():
+    modules = ", ".join(f"coach.speech.tts.{name}" for name in TTS_MODULES)
+    code = f"import sys, {modules}; assert 'gtts' not in sys.modules, 'gtts imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
@@ -157,7 +113,7 @@ def test_gtts_other_errors_and_empty_audio_become_speech_errors(monkeypatch):
 
 def test_gtts_gives_up_once_past_its_timeout(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(speech.time, "monotonic", clock)
+    monkeypatch.setattr(gtts_engine.time, "monotonic", clock)
 
     class Slow(FakeGTTS):
         def write_to_fp(self, fp: io.BytesIO) -> None:
@@ -240,7 +196,7 @@ def test_fallback_uses_the_next_engine_and_warns_once(caplog):
     clock = Clock()
     chain = FallbackSynthesizer([first, second], cooldown=300, clock=clock)
     assert (chain.engine, chain.voice_key()) == ("gtts", "voice=v1")
-    with caplog.at_level(logging.DEBUG, logger="coach.speech.tts.service"):
+    with caplog.at_level(logging.DEBUG, logger="coach.speech.tts.fallback"):
         for i in range(3):
             engine, audio = chain.synthesize_with_engine(f"cue {i}")
             assert engine is second
@@ -264,12 +220,12 @@ def test_fallback_returns_to_the_first_engine_when_it_recovers(caplog):
     assert chain.synthesize_with_engine("a")[0] is second
     first.failing = False
     clock.now += 301
-    with caplog.at_level(logging.INFO, logger="coach.speech.tts.service"):
+    with caplog.at_level(logging.INFO, logger="coach.speech.tts.fallback"):
         assert chain.synthesize_with_engine("b")[0] is first
     assert any("works again" in r.getMessage() for r in caplog.records)
     # a new outage is warned about again
     first.failing = True
-    with caplog.at_level(logging.WARNING, logger="coach.speech.tts.service"):
+    with caplog.at_level(logging.WARNING, logger="coach.speech.tts.fallback"):
         caplog.clear()
         chain.synthesize("c")
     assert len(caplog.records) == 1
@@ -287,176 +243,3 @@ def test_fallback_fails_only_when_every_engine_fails():
     assert chain.synthesize_with_engine("b")[0] is second
     with pytest.raises(ValueError):
         FallbackSynthesizer([])
-
-
-# --- cache ---------------------------------------------------------------------
-
-
-def test_cache_hit_does_not_call_the_engine(tmp_path):
-    cache, synth = AudioCache(tmp_path / "audio"), FakeSynth("espeak")
-    assert not (tmp_path / "audio").exists()  # created lazily
-    first = cache.get(synth, "Breathe out.")
-    again = cache.get(synth, "Breathe out.")
-    assert synth.calls == ["Breathe out."]
-    assert (first.hit, again.hit) == (False, True)
-    assert first.path == again.path
-    assert first.name == first.path.name
-    assert first.media_type == "audio/wav"
-    assert first.path.read_bytes() == b"espeak:v1:Breathe out."
-    assert resolve_audio_file(cache.root, first.name) == first.path.resolve()
-
-
-def test_cache_keys_differ_by_text_voice_and_engine(tmp_path):
-    cache = AudioCache(tmp_path)
-    names = {
-        cache.get(FakeSynth("espeak"), "one").name,
-        cache.get(FakeSynth("espeak"), "two").name,
-        cache.get(FakeSynth("espeak", voice="v2"), "one").name,
-        cache.get(FakeSynth("gtts", extension="mp3"), "one").name,
-    }
-    assert len(names) == 4
-    for name in names:
-        assert resolve_audio_file(tmp_path, name) is not None
-
-
-def test_cache_writes_atomically(tmp_path):
-    cache = AudioCache(tmp_path)
-    for i in range(5):
-        cache.get(FakeSynth("espeak"), f"cue {i}")
-    files = sorted(os.listdir(tmp_path))
-    assert len(files) == 5
-    assert all(speech.AUDIO_FILE_NAME.fullmatch(f) for f in files), files
-
-
-def test_cache_does_not_store_failures(tmp_path):
-    synth = FakeSynth("espeak")
-    synth.failing = True
-    with pytest.raises(SpeechError):
-        AudioCache(tmp_path).get(synth, "hello")
-    assert os.listdir(tmp_path) == []
-
-
-def test_audio_cached_while_gtts_was_down_is_found_without_synthesizing(tmp_path):
-    cache = AudioCache(tmp_path)
-    gtts, espeak = FakeSynth("gtts", extension="mp3"), FakeSynth("espeak")
-    gtts.failing = True
-    stored = cache.get(FallbackSynthesizer([gtts, espeak]), "Hold for thirty seconds.")
-    assert (stored.engine, stored.hit) == ("espeak", False)
-    assert stored.name == f"{AudioCache.key(espeak, 'Hold for thirty seconds.')}.wav"
-
-    # later (a restart: fresh cool-down state) the cue is served from the cache
-    gtts.calls.clear()
-    espeak.calls.clear()
-    found = cache.get(FallbackSynthesizer([gtts, espeak]), "Hold for thirty seconds.")
-    assert (found.path, found.hit) == (stored.path, True)
-    assert gtts.calls == [] and espeak.calls == []
-
-    # the first engine's file is preferred when both exist
-    gtts.failing = False
-    preferred = cache.get(gtts, "Hold for thirty seconds.")
-    chosen = cache.get(FallbackSynthesizer([gtts, espeak]), "Hold for thirty seconds.")
-    assert (chosen.path, chosen.engine, chosen.media_type) == (
-        preferred.path,
-        "gtts",
-        "audio/mpeg",
-    )
-
-
-# --- resolve_audio_file ----------------------------------------------------------
-
-
-def test_resolve_audio_file_refuses_anything_but_a_cached_name(tmp_path):
-    root = tmp_path / "audio"
-    cached = AudioCache(root).get(FakeSynth("espeak"), "hello")
-    assert resolve_audio_file(root, cached.name) == cached.path.resolve()
-
-    secret = tmp_path / "secret.wav"
-    secret.write_bytes(b"RIFF")
-    outside = "a" * 64 + ".wav"
-    (root / outside).symlink_to(secret)
-    missing = "b" * 64 + ".mp3"
-    for name in [
-        "../../etc/passwd",
-        "/etc/passwd",
-        "%2e%2e/x",
-        "%2e%2e%2f" + cached.name,
-        "../" + cached.name,
-        cached.name.upper().replace(".WAV", ".wav"),
-        cached.name[:-3] + "ogg",
-        cached.name + "\n",
-        cached.name[1:],
-        outside,
-        missing,
-        "",
-    ]:
-        assert resolve_audio_file(root, name) is None, name
-    assert resolve_audio_file(tmp_path / "no-such-root", cached.name) is None
-
-
-# --- configuration -------------------------------------------------------------
-
-
-def test_build_synthesizer_from_env_defaults():
-    synth = build_synthesizer_from_env({})
-    assert isinstance(synth, FallbackSynthesizer)
-    gtts, espeak = synth.candidates()
-    assert isinstance(gtts, GTTSSynthesizer) and isinstance(espeak, EspeakSynthesizer)
-    assert (gtts.lang, gtts.tld, gtts.slow) == ("en", "com", False)
-    assert (espeak.voice, espeak.speed) == ("en-us", 160)
-
-
-def test_build_synthesizer_from_env_order_and_options():
-    synth = build_synthesizer_from_env(
-        {
-            "PSOAS_TTS_ENGINES": " espeak , gtts ",
-            "PSOAS_TTS_LANG": "en",
-            "PSOAS_TTS_TLD": "co.uk",
-            "PSOAS_TTS_SLOW": "true",
-            "PSOAS_ESPEAK_VOICE": "en-gb",
-            "PSOAS_ESPEAK_SPEED": "140",
-        }
-    )
-    espeak, gtts = synth.candidates()
-    assert isinstance(espeak, EspeakSynthesizer) and isinstance(gtts, GTTSSynthesizer)
-    assert (espeak.voice, espeak.speed) == ("en-gb", 140)
-    assert (gtts.lang, gtts.tld, gtts.slow) == ("en", "co.uk", True)
-    assert synth.engine == "espeak"
-    single = build_synthesizer_from_env({"PSOAS_TTS_ENGINES": "espeak"})
-    assert isinstance(single, EspeakSynthesizer)
-
-
-@pytest.mark.parametrize(
-    "env",
-    [
-        {"PSOAS_TTS_ENGINES": "gtts,festival"},
-        {"PSOAS_TTS_ENGINES": " , "},
-        {"PSOAS_TTS_ENGINES": "espeak,espeak"},
-        {"PSOAS_TTS_SLOW": "maybe"},
-        {"PSOAS_ESPEAK_SPEED": "fast"},
-    ],
-)
-def test_build_synthesizer_from_env_refuses_bad_settings(env):
-    with pytest.raises(ValueError):
-        build_synthesizer_from_env(env)
-
-
-def test_unknown_engine_error_names_it():
-    with pytest.raises(ValueError, match="festival"):
-        build_synthesizer_from_env({"PSOAS_TTS_ENGINES": "festival"})
-
-
-def test_speech_service_is_built_lazily_and_replaceable(tmp_path, monkeypatch):
-    monkeypatch.setenv("PSOAS_TTS_ENGINES", "espeak")
-    monkeypatch.setenv("PSOAS_AUDIO_DIR", str(tmp_path / "audio"))
-    set_speech_service(None)
-    try:
-        service = get_speech_service()
-        assert get_speech_service() is service
-        assert isinstance(service.synthesizer, EspeakSynthesizer)
-        assert service.cache.root == tmp_path / "audio"
-        fake = SpeechService(FakeSynth("espeak"), AudioCache(tmp_path / "fake"))
-        set_speech_service(fake)
-        assert get_speech_service() is fake
-        assert get_speech_service().speak("hi").path.read_bytes() == b"espeak:v1:hi"
-    finally:
-        set_speech_service(None)

@@ -1,18 +1,42 @@
-"""The web widget's server side: which files are served, and the two message
-forms over socket.io (rich for our widget, stock for everyone else)."""
+"""The web widget's server side: which files are served, the contract its
+scripts load (``/coach/contract.json``, from the one intents table and the
+channels), and the two message forms over socket.io (rich for our widget,
+stock for everyone else)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
-from rasa.core.channels.socketio import SocketIOOutput
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
-from channels.guard import emit_to_session, plain_room, rich_room, socketio_form, stock_form
-from channels.widget import SECURITY_HEADERS, WEB_DIR, WidgetChannel, resolve_web_file
+from channels.guard import (
+    AUDIO_ROUTE,
+    emit_to_session,
+    plain_room,
+    rich_room,
+    socketio_form,
+    stock_form,
+)
+from channels.voice import OK
+from channels.widget import (
+    SECURITY_HEADERS,
+    WidgetChannel,
+    contract_response,
+    resolve_web_file,
+    widget_contract,
+)
+from coach import intents
+from coach.routine.model import ACTIVE, SETUP_END, Status
+from coach.services import Services
+from coach.settings import DEFAULT_WEB_DIR as WEB_DIR
+from coach.settings import Settings
+from coach.speech.listening import BARGE_IN_MODE, HANDS_FREE, QUESTION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,6 +104,107 @@ def test_the_page_has_no_inline_script():
     html = (WEB_DIR / "index.html").read_text()
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "the CSP forbids inline scripts"
     assert not re.search(r"\son[a-z]+\s*=", html), "nor inline event handlers"
+
+
+# --- the contract: what the page's scripts know of the server --------------------
+
+
+def test_the_contract_is_what_the_intents_table_says():
+    contract = widget_contract()
+    assert contract["buttons"] == intents.WIDGET_BUTTONS
+    assert contract["buttons"] == {
+        intents.PAUSE: "/routine_pause",
+        intents.RESUME: "/routine_resume",
+        intents.NEXT: "/routine_next",
+        intents.STOP: "/routine_stop",
+    }
+    assert contract["reconnect_message"] == intents.RECONNECT_MESSAGE
+    assert contract["reconnect_message"] == '/EXTERNAL_routine_cue{"cue": "reconnect"}'
+
+
+def test_the_contract_names_the_channels_and_the_routine_as_they_are():
+    contract = widget_contract()
+    assert contract["voice"] == {
+        "url": "/webhooks/voice/webhook",
+        "modes": {"question": QUESTION, "hands_free": HANDS_FREE, "barge_in": BARGE_IN_MODE},
+        "statuses": {"ok": OK},
+    }
+    assert contract["audio_route"] == AUDIO_ROUTE
+    assert contract["socket"] == {
+        "path": "/socket.io",
+        "user_message": "user_uttered",
+        "bot_message": "bot_uttered",
+    }
+    routine = contract["routine"]
+    assert set(routine["statuses"].values()) == {status.value for status in Status}
+    assert routine["active"] == [status.value for status in ACTIVE] == ["running", "paused"]
+    assert routine["sides"] == {"right": "right", "left": "left", "none": "none"}
+    assert routine["cues"] == {"setup_end": SETUP_END}
+
+
+class FakeRequest:
+    """What the widget's routes read of a Sanic request."""
+
+    def __init__(self, channels: List[Any], path: str = "/coach/") -> None:
+        self.path = path
+        self.app = type("App", (), {})()
+        self.app.ctx = type("Ctx", (), {"input_channels": channels})()
+
+
+def test_the_served_contract_takes_the_running_socketio_channels_events():
+    socket = SocketIOInput(user_message_evt="said", bot_message_evt="answered", socketio_path="/io")
+    served = contract_response(FakeRequest([RestInput(), socket]))
+    assert served.status == 200 and served.content_type.startswith("application/json")
+    body = json.loads(served.body)
+    assert body["socket"] == {"path": "/io", "user_message": "said", "bot_message": "answered"}
+    assert body == {**widget_contract(), "socket": body["socket"]}
+    assert served.headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+
+
+def test_without_a_socketio_channel_the_contract_has_rasas_defaults():
+    assert json.loads(contract_response(FakeRequest([])).body) == widget_contract()
+
+
+def routes(channel: WidgetChannel) -> Dict[str, Any]:
+    blueprint = channel.blueprint(None)  # type: ignore[arg-type]
+    return {route.uri: route.handler for route in blueprint._future_routes}
+
+
+def test_the_widget_serves_the_folder_its_services_name(web: Path):
+    channel = WidgetChannel()
+    channel.services = Services(Settings(web_dir=web))
+    handlers = routes(channel)
+    assert "/contract.json" in handlers
+    served = asyncio.run(handlers["/static/<path:path>"](FakeRequest([]), "js/app.js"))
+    assert served.status == 200 and served.content_type.startswith("text/javascript")
+    missing = asyncio.run(handlers["/static/<path:path>"](FakeRequest([]), "notes.txt"))
+    assert missing.status == 404
+
+
+def _code(script: Path) -> str:
+    """A script without its comments (which may well name what they explain)."""
+    lines = [line for line in script.read_text().splitlines() if not line.strip().startswith("//")]
+    return "\n".join(re.sub(r"\s//\s.*$", "", line) for line in lines)
+
+
+def _leaves(value: Any) -> List[str]:
+    if isinstance(value, dict):
+        return [leaf for inner in value.values() for leaf in _leaves(inner)]
+    if isinstance(value, list):
+        return [leaf for inner in value for leaf in _leaves(inner)]
+    return [str(value)]
+
+
+def test_no_script_retypes_the_contract():
+    """Every server fact comes from web/js/contract.js, which loads the JSON."""
+    facts = set(_leaves(widget_contract()))
+    for script in sorted(WEB_DIR.glob("js/*.js")):
+        if script.name == "contract.js":
+            continue
+        for match in re.finditer(r"([\"'`])((?:(?!\1).)*)\1", _code(script)):
+            assert match.group(2) not in facts, f"{script.name} types {match.group(0)}"
+    loader = (WEB_DIR / "js" / "contract.js").read_text()
+    assert '"../../contract.json"' in loader  # from /coach/static/js/ to /coach/contract.json
 
 
 # --- the two forms ----------------------------------------------------------------

@@ -6,7 +6,6 @@ implementation loads lazily on first use (never at import time).
 
 from __future__ import annotations
 
-import os
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -15,15 +14,9 @@ from typing import Any, Dict, List, Mapping
 
 import yaml
 
-from coach.settings import PROJECT_ROOT
+from coach.settings import DEFAULT_CONTENT_DIR
 
-CONTENT_DIR_ENV = "PSOAS_CONTENT_DIR"
-DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content"
-
-
-def content_dir() -> Path:
-    """Folder holding the content files (overridable for tests)."""
-    return Path(os.environ.get(CONTENT_DIR_ENV, DEFAULT_CONTENT_DIR))
+ANSWERS_FILE = "answers.yml"
 
 
 @dataclass(frozen=True)
@@ -121,7 +114,7 @@ class YamlContentStore(ContentStore):
     """Content read from ``answers.yml`` and validated once, on first use."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self._path = path or content_dir() / "answers.yml"
+        self._path = path or DEFAULT_CONTENT_DIR / ANSWERS_FILE
         self._lock = threading.Lock()
         self._topics: Dict[str, Topic] | None = None
         self._by_intent: Dict[str, Topic] = {}
@@ -234,23 +227,3 @@ def _suggestions(data: Mapping[str, Any]) -> List[Suggestion]:
         Suggestion(title=str(s["title"]), payload=str(s["payload"]))
         for s in data.get("suggestions") or []
     ]
-
-
-_store: ContentStore | None = None
-_store_lock = threading.Lock()
-
-
-def get_content_store() -> ContentStore:
-    """The process-wide store, created on first use."""
-    global _store
-    with _store_lock:
-        if _store is None:
-            _store = YamlContentStore()
-        return _store
-
-
-def set_content_store(store: ContentStore | None) -> None:
-    """Replace the process-wide store (tests); ``None`` resets to the default."""
-    global _store
-    with _store_lock:
-        _store = store

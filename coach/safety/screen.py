@@ -16,10 +16,11 @@ from typing import Any, Dict, List, Mapping, Pattern
 
 import yaml
 
-from coach.content.store import Reply, content_dir
+from coach.content.store import Reply
+from coach.intents import CONDITION, RED_FLAG
+from coach.settings import DEFAULT_CONTENT_DIR
 
-RED_FLAG = "red_flag"
-CONDITION = "condition"
+SAFETY_FILE = "safety.yml"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class SafetyScreen:
     """Finds red flags first, then conditions, ignoring negated mentions."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self._path = path or content_dir() / "safety.yml"
+        self._path = path or DEFAULT_CONTENT_DIR / SAFETY_FILE
         self._lock = threading.Lock()
         self._loaded = False
         self._red_flags: List[SafetyCategory] = []
@@ -124,16 +125,3 @@ def _category(kind: str, data: Mapping[str, Any]) -> SafetyCategory:
         patterns=[re.compile(p) for p in data["patterns"]],
         response=Reply.from_dict(data["response"], f"{kind}.{name}"),
     )
-
-
-_screen: SafetyScreen | None = None
-_screen_lock = threading.Lock()
-
-
-def get_safety_screen() -> SafetyScreen:
-    """The process-wide screen, created on first use."""
-    global _screen
-    with _screen_lock:
-        if _screen is None:
-            _screen = SafetyScreen()
-        return _screen

@@ -4,8 +4,9 @@ A microphone that listens hands-free can hear the coach's own voice: the tail of
 a reply just after it ended, or another device playing the same conversation.
 "Hold for 30 seconds", heard back and acted upon, would change the hold. So
 every spoken reply is remembered for ``WINDOW_SECONDS`` (``channels.guard``
-records them), and a hands-free transcript that repeats a good part of one of
-them is taken for an echo, not a command.
+records them in the process's ``RecentSpeech``: ``coach.services.Services.echo``),
+and a hands-free transcript that repeats a good part of one of them is taken
+for an echo, not a command.
 
 Single words never count: "resume" right after "say resume when you're ready"
 is the person answering, not the coach's echo.
@@ -89,6 +90,3 @@ class RecentSpeech:
 
     def echoes(self, conversation: str, transcript: str, now: float | None = None) -> bool:
         return is_echo(transcript, self.recent(conversation, now))
-
-
-recent_speech = RecentSpeech()

@@ -4,19 +4,20 @@
     .venv/bin/python -m coach.tools.prerender_audio --dry-run    # list the texts only
 
 So that starting a routine never waits on speech synthesis. The texts come from
-the routine machine itself (``actions/routine.py``), with the default settings:
+the routine machine itself (``coach.routine.machine``), with the default settings:
 
 * every routine run hands-free to its end, as the server runs it (start, then
   each scheduled cue at its time): the real sequence of cues;
-* each command (next, previous, repeat, pause, resume, stop, time left, switch
-  sides, longer, shorter, an out-of-range hold, pain, reconnect...) called once
-  in each state of that run, and in a paused state, and with no routine at all.
+* each command of ``coach.intents.COMMANDS`` (next, previous, repeat, pause,
+  resume, stop, time left, switch sides, an out-of-range hold, longer, shorter,
+  pain, reconnect), and a reconnect an hour later, called once in each state of
+  that run, and in a paused state, and with no routine at all.
 
 Texts with numbers are only rendered for the numbers the defaults give ("30
 seconds left." at the start of a 30-second hold, "Okay, 45 seconds." after
 "longer"); any other number is synthesized when first asked for, as before.
 
-Audio goes through the configured speech service (``get_speech_service()``:
+Audio goes through the configured speech service (``Services().speech``:
 ``PSOAS_TTS_ENGINES``, ``PSOAS_AUDIO_DIR``...), so the cache keys are the ones
 the server uses. Texts already cached (by any engine of the chain) are skipped,
 so a second run renders nothing. Exit status: 0 when every text is in the cache
@@ -33,21 +34,24 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence, Set, Tuple
+from typing import Dict, List, Sequence, Set, Tuple
 
+from coach import intents
 from coach.content.store import ContentError
-from coach.routine.machine import (
+from coach.routine.library import RoutineLibrary
+from coach.routine.machine import RoutineMachine
+from coach.routine.model import (
     MASSAGE,
     MAX_HOLD_SECONDS,
     MIN_HOLD_SECONDS,
     Cue,
-    RoutineLibrary,
-    RoutineMachine,
     RoutineState,
     Transition,
-    get_routine_library,
 )
-from coach.speech.tts.service import CachedAudio, SpeechService, get_speech_service
+from coach.services import Services
+from coach.settings import SettingError
+from coach.speech.tts.cache import CachedAudio
+from coach.speech.tts.service import SpeechService
 from coach.tools.render_routine import START, drive
 
 RECONNECT_AFTER_SECONDS = 3600.0  # long enough for "welcome back"
@@ -55,25 +59,17 @@ RECONNECT_AFTER_SECONDS = 3600.0  # long enough for "welcome back"
 HOLD_START, MASSAGE_START, TIME_LEFT = "hold_start", "massage_start", "time_left"
 NUMBERED = (HOLD_START, MASSAGE_START, TIME_LEFT)  # cues whose number follows the hold
 
-Command = Callable[[RoutineMachine, RoutineState, float], Transition]
+# every command once (set_hold with no seconds: out of range), then a reconnect
+# an hour later: (command, seconds after the moment it is tried at)
+PROBES: Tuple[Tuple[str, float], ...] = (
+    *((command, 0.0) for command in intents.COMMANDS),
+    (intents.RECONNECT, RECONNECT_AFTER_SECONDS),
+)
 
-# every command once, in a state of a routine in progress
-COMMANDS: Dict[str, Command] = {
-    "next": lambda m, s, now: m.next(s, now),
-    "previous": lambda m, s, now: m.previous(s, now),
-    "repeat": lambda m, s, now: m.repeat(s, now),
-    "pause": lambda m, s, now: m.pause(s, now),
-    "resume": lambda m, s, now: m.resume(s, now),
-    "stop": lambda m, s, now: m.stop(s, now),
-    "time_left": lambda m, s, now: m.time_left(s, now),
-    "switch_sides": lambda m, s, now: m.switch_sides(s, now),
-    "set_hold_out_of_range": lambda m, s, now: m.set_hold(s, now, None),
-    "longer": lambda m, s, now: m.longer(s, now),
-    "shorter": lambda m, s, now: m.shorter(s, now),
-    "pain": lambda m, s, now: m.pain(s, now),
-    "reconnect": lambda m, s, now: m.resume_after_reconnect(s, now),
-    "reconnect_later": lambda m, s, now: m.resume_after_reconnect(s, now + RECONNECT_AFTER_SECONDS),
-}
+
+def probe(machine: RoutineMachine, state: RoutineState, now: float) -> List[Transition]:
+    """What each of ``PROBES`` does to ``state`` at ``now``."""
+    return [machine.handle(state, now + later, command) for command, later in PROBES]
 
 
 def _default_numbers(library: RoutineLibrary) -> Set[str]:
@@ -111,19 +107,21 @@ def collect_cues(machine: RoutineMachine, library: RoutineLibrary) -> List[Cue]:
             state, now = moment.transition.state, moment.at
             if not state.active:
                 continue
-            paused = machine.pause(state, now).state
-            for command in COMMANDS.values():
-                add(command(machine, state, now))
-                add(command(machine, paused, now))
+            paused = machine.handle(state, now, intents.PAUSE).state
+            for when_running, when_paused in zip(
+                probe(machine, state, now), probe(machine, paused, now), strict=True
+            ):
+                add(when_running)
+                add(when_paused)
         # the limits of "longer" and "shorter"
         at_max = machine.start(RoutineState(), START, routine_id, MAX_HOLD_SECONDS).state
-        add(machine.longer(at_max, START))
+        add(machine.handle(at_max, START, intents.LONGER))
         at_min = machine.start(RoutineState(), START, routine_id, MIN_HOLD_SECONDS).state
-        add(machine.shorter(at_min, START))
+        add(machine.handle(at_min, START, intents.SHORTER))
     # no routine in progress
     idle = RoutineState()
-    for command in COMMANDS.values():
-        add(command(machine, idle, START))
+    for transition in probe(machine, idle, START):
+        add(transition)
     add(machine.start(idle, START, "no such routine"))
     first = library.ids()[0]
     add(machine.start(idle, START, first, hold_override=MIN_HOLD_SECONDS - 1))
@@ -167,6 +165,7 @@ def main(
     argv: Sequence[str] | None = None,
     library: RoutineLibrary | None = None,
     service: SpeechService | None = None,
+    services: Services | None = None,
 ) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m coach.tools.prerender_audio",
@@ -182,9 +181,13 @@ def main(
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     began = time.monotonic()
-    library = library or get_routine_library()
+    services = services or Services()
     try:
+        library = library or services.routines
         cues = collect_cues(RoutineMachine(library), library)
+    except SettingError as exc:
+        print(f"error: configuration: {exc}", file=sys.stderr)
+        return 2
     except (ContentError, OSError) as exc:
         print(f"error: cannot load the routines: {exc}", file=sys.stderr)
         return 2
@@ -194,7 +197,7 @@ def main(
         print(f"{len(cues)} texts")
         return 0
     try:
-        service = service or get_speech_service()
+        service = service or services.speech
     except ValueError as exc:
         print(f"error: speech configuration: {exc}", file=sys.stderr)
         return 2

@@ -4,9 +4,10 @@
     .venv/bin/python -m coach.tools.render_routine knee_to_chest_stretch -o s.wav --hold 45 -v
     .venv/bin/python -m coach.tools.render_routine --list
 
-The routine is driven exactly as the server drives it (``actions/routine.py``):
+The routine is driven exactly as the server drives it (``coach.routine.machine``):
 ``start``, then ``timer_fired`` for each scheduled cue when its time comes, on a
-fake clock. Each cue is spoken by the offline espeak-ng voice and placed at its
+fake clock. Each cue is spoken by the offline espeak-ng voice (``PSOAS_ESPEAK_VOICE``,
+``PSOAS_ESPEAK_SPEED``) and placed at its
 time on the timeline, with real silence in between (the holds), and the result
 is written as one mono 16-bit WAV file.
 
@@ -36,20 +37,21 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 from coach.content.store import ContentError
-from coach.routine.machine import (
+from coach.routine.library import RoutineLibrary
+from coach.routine.machine import RoutineMachine
+from coach.routine.model import (
     MAX_HOLD_SECONDS,
     MIN_HOLD_SECONDS,
     Cue,
-    RoutineLibrary,
-    RoutineMachine,
     RoutineState,
     Status,
     Transition,
-    get_routine_library,
     valid_hold,
-    words_per_second_from_env,
 )
-from coach.speech.tts.service import EspeakSynthesizer, SpeechError, SpeechSynthesizer
+from coach.services import Services
+from coach.settings import SettingError, Settings
+from coach.speech.tts.base import SpeechError, SpeechSynthesizer
+from coach.speech.tts.espeak import EspeakSynthesizer
 
 START = 0.0  # the fake clock's start, in seconds
 MAX_MOMENTS = 10_000  # a routine that never ends is a bug, not a long routine
@@ -125,6 +127,11 @@ def decode_wav(data: bytes) -> Clip:
             f"expected mono 16-bit audio, got {channels} channel(s) of {width * 8} bits"
         )
     return Clip(frames=frames, framerate=rate)
+
+
+def espeak_voice(settings: Settings) -> EspeakSynthesizer:
+    """The offline voice as configured (``PSOAS_ESPEAK_VOICE``, ``PSOAS_ESPEAK_SPEED``)."""
+    return EspeakSynthesizer(voice=settings.espeak_voice, speed=settings.espeak_speed)
 
 
 def synthesize_clips(synth: SpeechSynthesizer, texts: Iterable[str]) -> Dict[str, Clip]:
@@ -251,19 +258,22 @@ def render(
     hold: int | None = None,
     synth: SpeechSynthesizer | None = None,
     machine: RoutineMachine | None = None,
+    services: Services | None = None,
 ) -> Rendered:
     """Render ``routine_id`` to ``output``. Raises ``ValueError`` (unknown routine,
-    hold out of range), ``SpeechError`` (no audio) or ``OSError`` (cannot write)."""
+    hold out of range), ``SpeechError`` (no audio) or ``OSError`` (cannot write).
+
+    The machine and the voice not given come from ``services`` (by default, one
+    built from the environment)."""
     if hold is not None and valid_hold(hold) != hold:
         raise ValueError(hold_error(hold))
-    moments = drive(
-        machine or RoutineMachine(words_per_second=words_per_second_from_env()), routine_id, hold
-    )
+    services = services or Services()
+    moments = drive(machine or services.machine, routine_id, hold)
     final = moments[-1].transition.state
     if final.status is not Status.FINISHED:
         raise RuntimeError(f"routine {routine_id!r} ended {final.status.value}, not finished")
     texts = [cue.spoken for moment in moments for cue in moment.transition.say]
-    clips = synthesize_clips(synth or EspeakSynthesizer(), texts)
+    clips = synthesize_clips(synth or espeak_voice(services.settings), texts)
     framerate = next(iter(clips.values())).framerate
     placements, pushes = lay_out(moments, clips, framerate)
     frames = write_wav(output, placements, framerate)
@@ -334,9 +344,13 @@ def main(argv: Sequence[str] | None = None, library: RoutineLibrary | None = Non
     parser.add_argument("-v", "--verbose", action="store_true", help="print the timeline")
     args = parser.parse_args(argv)
 
-    library = library or get_routine_library()
+    services = Services() if library is None else Services(routines=library)
     try:
+        library = services.routines
         ids = library.ids()
+    except SettingError as exc:
+        print(f"error: configuration: {exc}", file=sys.stderr)
+        return 1
     except (ContentError, OSError) as exc:
         print(f"error: cannot load the routines: {exc}", file=sys.stderr)
         return 1
@@ -359,13 +373,8 @@ def main(argv: Sequence[str] | None = None, library: RoutineLibrary | None = Non
 
     began = time.monotonic()
     try:
-        rendered = render(
-            args.routine,
-            args.output,
-            hold,
-            machine=RoutineMachine(library, words_per_second=words_per_second_from_env()),
-        )
-    except (SpeechError, OSError, RuntimeError) as exc:
+        rendered = render(args.routine, args.output, hold, services=services)
+    except (SpeechError, OSError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     elapsed = time.monotonic() - began

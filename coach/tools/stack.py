@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List
 
+from coach import settings
 from coach.settings import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
@@ -58,7 +59,7 @@ class Stack:
         self.env = {
             **os.environ,
             "TF_CPP_MIN_LOG_LEVEL": "2",
-            "PSOAS_AUDIO_DIR": str(workdir / "audio"),
+            settings.AUDIO_DIR: str(workdir / "audio"),
             **(env or {}),
         }
 

@@ -7,108 +7,41 @@ recogniser gets right (tests/test_recognition.py lists those it does not).
 
 from __future__ import annotations
 
-import io
 import os
 import time
 import uuid
-import wave
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Tuple
+from typing import List, Tuple
 
 import numpy as np
 import pytest
 import requests
 
 from coach.speech.asr.audio_input import MAX_SECONDS, MAX_UPLOAD_BYTES, decode_wav
+from coach.tools.speak import espeak_wav
 from coach.tools.stack import Stack
-from tests.integration.test_socketio import Listener, has_text, routine_of
-from tests.test_recognition import COACH_CUES, COACH_VOICE, espeak_wav
+from tests.support.socketio import Listener, has_text, routine_of
+from tests.support.speech import COACH_CUES, COACH_VOICE
+from tests.support.voice import (
+    VOICE,
+    Reply,
+    check_audio_url,
+    check_refusal,
+    last_routine,
+    message_texts,
+    new_sender,
+    post_raw,
+    post_voice,
+    wav,
+)
 
 pytestmark = pytest.mark.integration
-
-VOICE = "/webhooks/voice/webhook"
-Reply = Tuple[int, Dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
 def log_start(stack: Stack) -> int:
     """Where the Rasa server's log stood when this file's tests began."""
     return (stack.workdir / "rasa.log").stat().st_size
-
-
-def new_sender(prefix: str = "voice") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def post_voice(
-    stack: Stack,
-    audio: bytes | None,
-    sender: str | None = None,
-    mode: str | None = None,
-    content_type: str = "audio/wav",
-    timeout: float = 60,
-) -> Reply:
-    """A recording as the web widget sends it: multipart with sender, mode, audio."""
-    fields: Dict[str, Any] = {}
-    if sender is not None:
-        fields["sender"] = (None, sender)
-    if mode is not None:
-        fields["mode"] = (None, mode)
-    if audio is not None:
-        fields["audio"] = ("recording.wav", audio, content_type)
-    response = requests.post(stack.url + VOICE, files=fields, timeout=timeout)
-    return response.status_code, response.json()
-
-
-def post_raw(stack: Stack, body: bytes, content_type: str, **params: str) -> Reply:
-    response = requests.post(
-        stack.url + VOICE,
-        data=body,
-        params=params,
-        headers={"Content-Type": content_type},
-        timeout=60,
-    )
-    return response.status_code, response.json()
-
-
-def texts(messages: List[Dict[str, Any]]) -> List[str]:
-    return [str(m.get("text") or "") for m in messages]
-
-
-def last_routine(messages: List[Dict[str, Any]]) -> Dict[str, Any]:
-    states = [m["routine"] for m in messages if isinstance(m.get("routine"), dict)]
-    assert states, f"no routine state in {texts(messages)}"
-    return states[-1]
-
-
-def wav(samples: np.ndarray, rate: int = 16000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(np.clip(samples, -32768, 32767).astype("<i2").tobytes())
-    return buffer.getvalue()
-
-
-def check_audio_url(stack: Stack, message: Dict[str, Any]) -> None:
-    url = message.get("audio_url")
-    assert url, f"no audio for {message.get('text')!r}"
-    response = requests.get(stack.url + url, timeout=30)
-    assert response.status_code == 200
-    assert response.headers["Content-Type"].startswith("audio/")
-    head = response.content[:4]
-    assert head == b"RIFF" or head[:3] == b"ID3" or head[:2] == b"\xff\xfb", head  # WAV or MP3
-
-
-def check_refusal(stack: Stack, body: Dict[str, Any], status: str) -> None:
-    """A refusal: its status, one "I didn't catch that" message with audio, no transcript."""
-    assert body["status"] == status, body
-    assert body["transcript"] == ""
-    assert body.get("detail")
-    [message] = body["messages"]
-    assert message["text"].startswith("I didn't catch that"), message
-    check_audio_url(stack, message)
 
 
 # --- spoken questions get the typed answers ----------------------------------------------
@@ -143,7 +76,7 @@ def test_a_spoken_question_gets_the_typed_answer(
     assert body["model"] == "questions"
     assert body["recipient_id"] == sender
     typed = stack.send(new_sender("typed"), said)
-    assert texts(body["messages"]) == texts(typed)
+    assert message_texts(body["messages"]) == message_texts(typed)
     for message in body["messages"]:
         assert message.get("spoken") and "recipient_id" not in message
     check_audio_url(stack, body["messages"][0])
@@ -224,7 +157,7 @@ def test_pain_said_mid_hold_is_never_just_not_caught(stack: Stack):
     code, body = say(stack, sender, "stop it hurts", "hands_free", COACH_VOICE)
     assert code == 200 and body["status"] == "ok", body
     assert last_routine(body["messages"])["status"] == "stopped"
-    assert any("stop" in text.lower() for text in texts(body["messages"]))
+    assert any("stop" in text.lower() for text in message_texts(body["messages"]))
 
 
 def test_the_cues_of_a_routine_started_by_voice_come_over_socketio(stack: Stack):
@@ -249,7 +182,7 @@ def test_the_cues_of_a_routine_started_by_voice_come_over_socketio(stack: Stack)
         assert release.get("audio_url")
         listener.wait_for(has_text("left side"), 30)
         # the replies to the voice messages themselves did not come twice
-        assert not set(texts(body["messages"])) & set(listener.texts_since(0))
+        assert not set(message_texts(body["messages"])) & set(listener.texts_since(0))
     finally:
         listener.close()
         stack.send(sender, "stop")
@@ -400,7 +333,7 @@ def test_an_unknown_sender_starts_a_conversation(stack: Stack):
 
 def test_after_all_that_the_server_still_answers(stack: Stack, log_start: int):
     # runs last in this file: every kind of bad input above has been sent
-    assert texts(stack.send(new_sender(), "hello"))
+    assert message_texts(stack.send(new_sender(), "hello"))
     code, body = post_voice(stack, espeak_wav("how do I stretch my psoas"), new_sender())
     assert code == 200 and body["status"] == "ok", body
     with open(stack.workdir / "rasa.log", "rb") as handle:

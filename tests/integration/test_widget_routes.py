@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from email.message import Message
 
 import pytest
 
+from channels.widget import widget_contract
 from coach.tools.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -48,11 +50,18 @@ def test_the_page_url_without_its_slash_redirects(stack: Stack):
         ("/coach/static/styles.css", "text/css"),
         ("/coach/static/icon.svg", "image/svg+xml"),
         ("/coach/vendor/socket.io.min.js", "text/javascript"),
+        ("/coach/contract.json", "application/json"),
     ],
 )
 def test_its_files_are_served_from_this_server(stack: Stack, path: str, kind: str):
     status, headers, body = get(stack.url + path)
     assert status == 200 and headers["Content-Type"].startswith(kind) and body
+
+
+def test_the_contract_names_the_running_channels(stack: Stack):
+    # credentials.yml names the socket.io events as Rasa's defaults do
+    status, _, body = get(f"{stack.url}/coach/contract.json")
+    assert status == 200 and json.loads(body) == widget_contract()
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 // the same conversation. Messages typed while offline wait in an outbox and go
 // out, in order, once the session is confirmed again: nothing is lost.
 
-const RECONNECT_CUE = '/EXTERNAL_routine_cue{"cue": "reconnect"}';
+import { contract } from "./contract.js";
+
+const { reconnect_message: RECONNECT_MESSAGE, socket: SOCKET } = contract;
 
 export class Connection extends EventTarget {
   constructor(sessionId) {
@@ -22,7 +24,7 @@ export class Connection extends EventTarget {
     }
     // same origin as the page; websocket first, long-polling if a proxy blocks it
     this.socket = window.io(window.location.origin, {
-      path: "/socket.io",
+      path: SOCKET.path,
       transports: ["websocket", "polling"],
       reconnection: true,
       reconnectionDelay: 500,
@@ -41,7 +43,7 @@ export class Connection extends EventTarget {
       this.#emit("session", { first });
       this.#flush();
     });
-    this.socket.on("bot_uttered", (message) => this.#emit("message", { message }));
+    this.socket.on(SOCKET.bot_message, (message) => this.#emit("message", { message }));
     this.socket.on("disconnect", (reason) => {
       this.ready = false;
       this.#emit("state", { state: "offline", reason: describe(reason) });
@@ -61,13 +63,13 @@ export class Connection extends EventTarget {
   // Asks the server to pick the running routine up where it is (after a
   // reload or a dropped connection, timed cues may have been missed).
   resumeRoutine() {
-    this.send(RECONNECT_CUE);
+    this.send(RECONNECT_MESSAGE);
   }
 
   #flush() {
     while (this.ready && this.socket?.connected && this.outbox.length) {
       const text = this.outbox.shift();
-      this.socket.emit("user_uttered", { message: text, session_id: this.sessionId });
+      this.socket.emit(SOCKET.user_message, { message: text, session_id: this.sessionId });
       this.#emit("sent", { text });
     }
   }

@@ -16,7 +16,7 @@
 
 import { audioContext, getStream } from "./microphone.js";
 import { concat, downsample, encodeWav } from "./wav.js";
-import { sendRecording } from "./voice.js";
+import { MODES, sendRecording } from "./voice.js";
 
 const WINDOW_S = 0.02;
 const START_WINDOWS = 3;
@@ -173,7 +173,7 @@ export class HandsFreeListener extends EventTarget {
       return;
     }
     const wav = encodeWav(downsample(concat(chunks), this.rate));
-    const mode = overlapped ? "barge_in" : "hands_free";
+    const mode = overlapped ? MODES.barge_in : MODES.hands_free;
     this.#state("sending");
     // one at a time, in the order spoken
     this.queue = this.queue.then(async () => {

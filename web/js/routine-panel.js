@@ -6,8 +6,11 @@
 // between the server's clock and ours, so a phone with a wrong clock still
 // counts right. Paused shows the time left, frozen.
 
-const ACTIVE = new Set(["running", "paused"]);
-const SIDE_NAMES = { right: "Right side", left: "Left side", none: "" };
+import { contract } from "./contract.js";
+
+const { statuses: STATUS, sides: SIDE, cues: CUE } = contract.routine;
+const ACTIVE = new Set(contract.routine.active);
+const SIDE_NAMES = { [SIDE.right]: "Right side", [SIDE.left]: "Left side", [SIDE.none]: "" };
 
 export function isActive(routine) {
   return Boolean(routine && ACTIVE.has(routine.status));
@@ -65,7 +68,7 @@ export class RoutinePanel extends EventTarget {
     const side = SIDE_NAMES[routine.side] || "";
     this.el.step.textContent = side ? `${stepText} · ${side}` : stepText;
     this.el.instruction.textContent = routine.instruction || "";
-    const paused = routine.status === "paused";
+    const paused = routine.status === STATUS.paused;
     this.el.pause.textContent = paused ? "Resume" : "Pause";
     this.el.pause.dataset.command = paused ? "resume" : "pause";
     this.el.pause.setAttribute("aria-label", paused ? "Resume the stretch" : "Pause the stretch");
@@ -77,7 +80,7 @@ export class RoutinePanel extends EventTarget {
   remaining(now = Date.now() / 1000) {
     const r = this.routine;
     if (!r) return null;
-    if (r.status === "paused") return typeof r.remaining_seconds === "number" ? r.remaining_seconds : null;
+    if (r.status === STATUS.paused) return typeof r.remaining_seconds === "number" ? r.remaining_seconds : null;
     if (typeof r.hold_ends_at === "number") return r.hold_ends_at - (now + this.offset);
     return null;
   }
@@ -89,7 +92,7 @@ export class RoutinePanel extends EventTarget {
     let value = "–";
     let label = "";
     let progress = 0;
-    if (r.status === "paused") {
+    if (r.status === STATUS.paused) {
       const left = this.remaining();
       value = left === null ? "–" : formatSeconds(left);
       label = "Paused";
@@ -106,7 +109,7 @@ export class RoutinePanel extends EventTarget {
       }
     } else {
       // a setup step: the time to get into position
-      const next = (r.schedule || []).find((cue) => cue.cue === "setup_end");
+      const next = (r.schedule || []).find((cue) => cue.cue === CUE.setup_end);
       if (next && next.at > now) {
         value = formatSeconds(next.at - now);
         label = "Get into position";

@@ -1,4 +1,4 @@
-"""Threshold analysis for bench/voice.py: which confidence to act upon, per model.
+"""Threshold analysis for bench/voice: which confidence to act upon, per model.
 
 A point is one recording decoded by one language model: its confidence and its
 outcome if it were acted upon: ``right`` or ``wrong`` (in-domain speech, judged
@@ -6,12 +6,20 @@ against typing the same sentence), or ``ood`` (echo of the coach, chatter,
 noise: acting on it at all is a false accept). Points without a transcript
 (nothing heard), and points of confidence 0 (not a sentence of a closed
 model), are never acted upon: the 0.00 row is "no threshold".
+
+Pure: no stack, no recogniser. ``bench.voice.tuning`` gathers the points;
+``python -m bench.voice --reanalyse`` runs this again on saved ones.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Collection, Dict, List, Sequence
+from typing import Any, Collection, Dict, List, Sequence, Tuple
+
+from bench.voice.config import MODELS
+from coach.intents import ROUTINE_INTENTS
+from coach.speech.listening import MIN_CONFIDENCE
+from coach.speech.lm.names import COMMANDS, QUESTIONS
 
 RIGHT, WRONG, OOD = "right", "wrong", "ood"
 TABLE_THRESHOLDS = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
@@ -128,3 +136,89 @@ def least_cost(
 
 def ood_confidences(points: Sequence[Point]) -> List[float]:
     return sorted((p.confidence for p in points if p.outcome == OOD and p.heard), reverse=True)
+
+
+# -- the analysis of a run's points: per model, tables, least cost, a recommendation --
+
+# what the voice channel lets the command model act upon (channels/voice.py)
+GATE = ROUTINE_INTENTS
+
+
+def summarise(
+    pts: List[Point], current: float, weights: Tuple[float, float], gate: Any = None
+) -> Dict[str, Any]:
+    wrong_cost, ood_cost = weights
+    categories = sorted({p.category for p in pts if p.outcome == OOD})
+    accepted_ood = {
+        c: [
+            round(p.confidence, 3)
+            for p in pts
+            if p.category == c and p.outcome == OOD and p.accepted(0.0, gate)
+        ]
+        for c in categories
+    }
+    ood = [p for p in pts if p.outcome == OOD]
+    return {
+        "table": [r.as_dict() for r in table(pts, gate=gate)],
+        "false_accepts": [
+            {
+                c: [
+                    sum(p.accepted(t, gate) for p in ood if p.category == c),
+                    sum(1 for p in ood if p.category == c),
+                ]
+                for c in categories
+            }
+            for t in TABLE_THRESHOLDS
+        ],
+        "at_current": row(pts, current, gate).as_dict(),
+        "lowest_without_false_accepts": lowest_quiet(pts, 0, gate),
+        "least_cost": least_cost(pts, wrong_cost, ood_cost, gate),
+        "least_cost_if_a_wrong_answer_costs": {
+            str(w): least_cost(pts, w, ood_cost, gate)["threshold"] for w in (1, 2, 3, 5, 10)
+        },
+        "ood_top_confidences": {
+            c: sorted(v, reverse=True)[:5] for c, v in accepted_ood.items() if v
+        },
+    }
+
+
+def summarise_models(points: Dict[str, List[Point]], weights: Dict[str, float]) -> Any:
+    """Per model: tables, least cost and quiet thresholds (and variants)."""
+    out: Dict[str, Any] = {"weights": weights}
+    for model, pts in points.items():
+        listening = model != QUESTIONS
+        costs = (weights["wrong"], weights["ood_listening" if listening else "ood_questions"])
+        current = MIN_CONFIDENCE[model]
+        out[model] = {"current": current, "all": summarise(pts, current, costs)}
+        if model == COMMANDS:
+            quiet = [p for p in pts if p.category != "echo"]
+            out[model]["without_echo"] = summarise(quiet, current, costs)
+            out[model]["intent_gate"] = summarise(pts, current, costs, GATE)
+            out[model]["intent_gate_without_echo"] = summarise(quiet, current, costs, GATE)
+        out[model]["points"] = [
+            [round(p.confidence, 4), p.heard, p.outcome, p.category, p.intent, p.text] for p in pts
+        ]
+    return out
+
+
+def strip_points(analysis: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        k: {kk: vv for kk, vv in v.items() if kk != "points"} if isinstance(v, dict) else v
+        for k, v in analysis.items()
+    }
+
+
+def recommend(analysis: Dict[str, Any]) -> Dict[str, float]:
+    """Questions: the least-cost threshold. Listening models: the least-cost one, but
+    never below the lowest one that acted on none of the echo, chatter and noise
+    (for the command model: chatter and noise; its echo is kept out by the client,
+    which sends what it hears while the coach speaks as barge-in), nor below 0.5."""
+    out = {}
+    for model in MODELS:
+        variant = analysis[model].get("without_echo") or analysis[model]["all"]
+        best = float(variant["least_cost"]["threshold"])
+        if model != QUESTIONS:
+            quiet = variant["lowest_without_false_accepts"]
+            best = max(best, float(quiet if quiet is not None else 0.99), 0.5)
+        out[model] = round(best, 2)
+    return out

@@ -1,4 +1,4 @@
-"""Talking to a running stack for bench/voice.py: the voice channel (multipart WAV
+"""Talking to a running stack for bench/voice: the voice channel (multipart WAV
 upload), REST, the intent Rasa recognised (read from the stack's SQLite tracker
 store), and routine conversations set up mid-hold."""
 
@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Tuple
 
-from bench.voice_corpus import mask_digits
+from bench.voice.corpus import mask_digits
 from coach.tools.stack import Stack
 
 ACTIVE = ("running", "paused")

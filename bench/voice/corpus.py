@@ -1,4 +1,4 @@
-"""What bench/voice.py says to the voice channel: held-out sentences, the coach's own
+"""What bench/voice says to the voice channel: held-out sentences, the coach's own
 sentences (its echo), everyday chatter, barge-in phrases; and word error rate.
 
 Every spoken sentence has three forms:
@@ -20,16 +20,13 @@ from typing import Dict, List, Sequence
 
 import yaml
 
-from coach.speech.asr.service import tidy_transcript
-from coach.speech.lm.build import BARGE_IN_INTENTS as SPEECH_BARGE_IN_INTENTS
-from coach.speech.lm.build import (
-    ROUTINE_INTENTS,
-    Normaliser,
-    SpeechContent,
-    cmudict_path,
-    parse_example,
-    read_dictionary,
-)
+from coach.intents import BARGE_IN_INTENTS as SPEECH_BARGE_IN_INTENTS
+from coach.intents import RED_FLAG_INTENT, ROUTINE_INTENTS
+from coach.speech.asr.transcript import tidy_transcript
+from coach.speech.lm.corpus import SpeechContent
+from coach.speech.lm.normalise import Normaliser
+from coach.speech.lm.pronounce import cmudict_path, read_dictionary
+from coach.speech.lm.training_data import parse_example
 from coach.tools.stack import ROOT
 
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
@@ -38,10 +35,7 @@ HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
 # routine): the speech models' routine intents but for those that are questions
 # or replies even mid-hold; every other held-out intent is a question
 ROUTINE_COMMANDS = tuple(
-    sorted(
-        ROUTINE_INTENTS
-        - {"ask_hold_duration", "report_red_flag_symptom", "affirm", "deny", "thank"}
-    )
+    sorted(ROUTINE_INTENTS - {"ask_hold_duration", RED_FLAG_INTENT, "affirm", "deny", "thank"})
 )
 # what barge-in mode is for (the rest of the commands should wait until the coach is quiet)
 BARGE_IN_INTENTS = tuple(sorted(SPEECH_BARGE_IN_INTENTS))

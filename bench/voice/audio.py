@@ -1,4 +1,4 @@
-"""Test audio for bench/voice.py: synthetic voices (espeak-ng, flite) and noises.
+"""Test audio for bench/voice: synthetic voices (espeak-ng, flite) and noises.
 
 A voice is ``engine:name:speed``: ``espeak:en-us:160`` (words a minute) or
 ``flite:slt:1.0`` (flite's duration stretch: above 1 is slower). Clips are

@@ -1,0 +1,70 @@
+"""One recording's result, as saved in bench/out/voice-*.json, and how it is judged."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from bench.voice import corpus
+from bench.voice import thresholds as th
+from bench.voice.client import Reply, VoiceResult
+from bench.voice.config import REJECTED_STATUSES, Record
+from bench.voice.context import Bench
+from bench.voice.corpus import Sentence
+
+
+def record(voice: str, sentence: Sentence | None, name: str, mode: str, r: VoiceResult) -> Record:
+    return {
+        "voice": voice,
+        "engine": voice.split(":")[0],
+        "intent": sentence.intent if sentence else "",
+        "text": name,
+        "ideal": sentence.ideal if sentence else "",
+        "mode": mode,
+        **r.as_dict(),
+    }
+
+
+def judge(
+    b: Bench,
+    rec: Record,
+    audio: bytes,
+    ref: Reply,
+    model: str,
+    same: Callable[[Reply, Reply], bool],
+    typed: Callable[[str], Reply],
+) -> None:
+    """The outcome as the channel decided (right, wrong, rejected, error); then, for
+    ``model`` alone, the transcript whatever the confidence, the outcome if it had
+    been acted upon, and the word errors. The channel may have tried several
+    models (it reports the one it acted upon, or the last one it tried): the
+    model's own result comes from the server when it reported that model, else
+    from the in-process recogniser."""
+    reply = Reply(rec["reply"]["intent"], tuple(rec["reply"]["texts"]), rec["reply"]["routine"])
+    if rec["status"] == "ok":
+        rec["outcome"] = th.RIGHT if same(reply, ref) else th.WRONG
+    else:
+        rec["outcome"] = "rejected" if rec["status"] in REJECTED_STATUSES else "error"
+    if rec["status"] == "ok" and rec["model"] == model:
+        rec["asr_transcript"], rec["asr_confidence"] = rec["transcript"], rec["confidence"]
+        rec["if_accepted"] = rec["outcome"]
+        rec["if_accepted_intent"] = reply.intent
+    else:
+        local = b.local.recognize(audio, model)
+        rec["asr_transcript"], rec["asr_confidence"] = local.transcript, local.confidence
+        if rec["model"] == model and rec["confidence"] is not None:
+            rec["local_matches_server"] = abs(local.confidence - float(rec["confidence"])) < 1e-3
+        would = typed(local.transcript) if local.transcript else None
+        rec["if_accepted"] = (th.RIGHT if same(would, ref) else th.WRONG) if would else None
+        rec["if_accepted_intent"] = would.intent if would else None
+    reference = corpus.compare_words(rec["ideal"])
+    hypothesis = corpus.compare_words(rec["asr_transcript"])
+    rec["word_errors"] = corpus.word_errors(reference, hypothesis)
+    rec["words"] = len(reference)
+
+
+def same_answer(a: Reply, b: Reply) -> bool:
+    return a.same_answer(b)
+
+
+def same_effect(a: Reply, b: Reply) -> bool:
+    return a.same_effect(b)

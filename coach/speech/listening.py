@@ -1,0 +1,329 @@
+"""The voice policy: what the coach does with what a microphone heard.
+
+Everything the voice channel decides apart from HTTP lives here, as pure
+functions over values, plus one small driver (``listen``) that asks the
+recogniser and the NLU only what the policy needs:
+
+1. which language models to try, in order (``models_to_try``): over the coach's
+   voice the closed barge-in list alone; in a routine the command model first,
+   then the barge-in list, then (push-to-talk only) every question; else the
+   questions;
+2. which recognition to judge (``search``, with ``next_step`` for each one):
+   the first a model is sure of, except that in push-to-talk the command
+   model's transcript counts only when the NLU reads it as routine talk; when
+   no model is sure while a hold runs, one that the NLU reads as a red flag at
+   the lower red-flag bar (a *doubted* red flag);
+3. the outcome (``decide``): ``ACT`` (send ``text`` to the conversation),
+   ``CHECK_IN`` (a doubted red flag: pause, and say what it sounded like),
+   ``IGNORE_ECHO`` (the coach's own words heard back), ``NOT_UNDERSTOOD``,
+   ``NO_SPEECH``.
+
+The NLU reads each transcript at most once (``Readings``), and the reading of
+what is acted upon goes on with the message, so Rasa does not parse it again.
+Every confidence bar of the voice input is in this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, FrozenSet, List, Mapping, Tuple
+
+from coach.intents import (
+    HANDS_FREE_INTENTS,
+    PAUSE,
+    RED_FLAG_INTENT,
+    ROUTINE_INTENTS,
+    WIDGET_BUTTONS,
+)
+from coach.routine.model import ACTIVE, Status
+from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
+
+if TYPE_CHECKING:
+    from coach.speech.asr.base import Recognition
+
+# -- the bars ---------------------------------------------------------------
+# Lowest confidence acted upon, per model (bench/voice and bench/barge_in.py
+# measured these; see docs/benchmarks.md, "Thresholds" and "Barge-in decoys").
+# Questions: where a wrong answer costs about three "I didn't catch that"s.
+# Commands (the open microphone's model): the lowest level at which no everyday
+# chatter was acted upon. Barge-in: its closed list and its decoys (the other
+# commands, heard as themselves and never accepted), not this level, keep the
+# coach's voice, chatter and the other commands out; the level only has to keep
+# a misheard "stop", "ouch" or "it hurts" from being missed: 0.35 acted on 88%
+# of them and on nothing else at 0.20 to 0.50 but one "okay pause".
+MIN_CONFIDENCE: Mapping[str, float] = {QUESTIONS: 0.5, COMMANDS: 0.65, BARGE_IN: 0.35}
+DEFAULT_MIN_CONFIDENCE = 0.5  # a model with no bar of its own
+# Mid-routine, pain and other red flags heard with less confidence than the
+# command model asks for ("that hurts" at 0.35, each word right) are not
+# dropped: a person in pain must not be told "I didn't catch that" while the
+# hold goes on. Nor are they taken for sure: the routine is paused, and the
+# coach says what it thought it heard and what to do (the safety answer and a
+# full stop are for red flags heard with the command model's confidence), so
+# chatter misheard as pain costs a pause. bench/pain_by_voice.py measured the
+# bar: at 0.30, 55% of spoken pain reports and 73% of held-out red flags are
+# acted upon instead of 28% and 39%, and 8% of chatter recordings pause the
+# routine (4% at 0.40, which catches 48% and 70%): a pause is cheap, pain is not.
+RED_FLAG_MIN_CONFIDENCE = 0.3
+
+
+def min_confidence(model: str) -> float:
+    """The lowest confidence acted upon for a recognition by ``model``."""
+    return MIN_CONFIDENCE.get(model, DEFAULT_MIN_CONFIDENCE)
+
+
+# -- modes and routine statuses ----------------------------------------------
+QUESTION, HANDS_FREE, BARGE_IN_MODE = "question", "hands_free", "barge_in"
+MODES = (QUESTION, HANDS_FREE, BARGE_IN_MODE)
+IDLE, RUNNING = Status.IDLE.value, Status.RUNNING.value
+ACTIVE_STATUSES = frozenset(status.value for status in ACTIVE)
+
+# what a doubted red flag sends to the conversation: the pause button's message
+CHECK_IN_COMMAND = WIDGET_BUTTONS[PAUSE]
+
+
+# -- values -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Reading:
+    """The NLU's reading of a transcript: its intent (None: the NLU could not
+    say) and, when it comes from Rasa, the whole parse, handed on with the
+    message so that Rasa does not parse the transcript again."""
+
+    intent: str | None = None
+    parse: Mapping[str, Any] | None = None
+
+
+UNREAD = Reading()  # the NLU could not say (it is down, or not asked)
+
+
+class Verdict(str, Enum):
+    ACT = "act"  # send ``text`` to the conversation
+    CHECK_IN = "check_in"  # a doubted red flag: pause and check in
+    IGNORE_ECHO = "ignore_echo"  # the coach's own voice, heard back
+    NOT_UNDERSTOOD = "not_understood"  # speech, but not surely what the coach knows
+    NO_SPEECH = "no_speech"  # silence or noise
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The recognition the search settled on, and how it found it."""
+
+    recognition: Recognition
+    # below its model's bar, but read as a red flag while a hold runs
+    doubted_red_flag: bool = False
+    # its model was sure, the NLU read no routine talk in it (push-to-talk in a
+    # routine, the command model), and no later model was sure of anything
+    ruled_out: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: Verdict
+    recognition: Recognition
+    # why nothing is acted upon (for the log and the reply); empty otherwise
+    detail: str = ""
+    # ACT and CHECK_IN: what goes to the conversation
+    text: str = ""
+    # ACT: the NLU's reading of ``text``, when the policy asked for it
+    reading: Reading | None = None
+    # the confidence reported with the reply: none for a transcript the NLU
+    # ruled out (it was not what anything was decided on)
+    confidence: float = 0.0
+
+    @property
+    def acted(self) -> bool:
+        return self.verdict in (Verdict.ACT, Verdict.CHECK_IN)
+
+
+# -- the policy, pure -------------------------------------------------------
+def asks_routine_status(mode: str) -> bool:
+    """Over the coach's voice the closed list alone decides: no need to ask."""
+    return mode != BARGE_IN_MODE
+
+
+def models_to_try(mode: str, status: str) -> Tuple[str, ...]:
+    """The language models, in order, for the mode and the routine's status.
+
+    In a routine the command model goes first; when it is not sure, the closed
+    barge-in list gets its strict second look (a lone "stop" is short, and the
+    worst word to miss), and push-to-talk then tries every sentence the
+    assistant knows."""
+    if mode == BARGE_IN_MODE:
+        return (BARGE_IN,)
+    if status in ACTIVE_STATUSES:
+        return (COMMANDS, BARGE_IN) if mode == HANDS_FREE else (COMMANDS, BARGE_IN, QUESTIONS)
+    return (QUESTIONS,)
+
+
+class Step(str, Enum):
+    TAKE = "take"  # judge this one
+    ASK_NLU = "ask_nlu"  # take it only if the NLU reads routine talk in it
+    TRY_NEXT = "try_next"
+
+
+def next_step(recognition: Recognition, mode: str, first: bool, last: bool) -> Step:
+    """What one model's recognition means for the search.
+
+    In push-to-talk the command model's transcript counts only when the NLU
+    reads it as routine talk: that model forces a question into its own words,
+    confidently ("how do i stretch my psoas" heard as "how do i slipped my
+    psoas"), and a wrong answer is worse than the full model's second look
+    (bench/voice). The last model's word is final. Silence to the first model
+    ends the search: no other model will hear more."""
+    if recognition.accepted():
+        if mode == QUESTION and recognition.model == COMMANDS and not last:
+            return Step.ASK_NLU
+        return Step.TAKE
+    if first and not recognition.heard_speech:
+        return Step.TAKE
+    return Step.TRY_NEXT
+
+
+def may_be_red_flag(recognition: Recognition, status: str) -> bool:
+    """Whether a recognition no model was sure of is worth the NLU's look for a
+    red flag: only while a hold goes on, the coach silent (paused, nothing goes
+    on: the person can say it again, and the check-in heard back cannot loop),
+    and never from a closed list (it has no doubtful sentences)."""
+    return (
+        status == RUNNING
+        and recognition.model != BARGE_IN
+        and recognition.accepted(RED_FLAG_MIN_CONFIDENCE)
+    )
+
+
+def is_routine_talk(reading: Reading | None, intents: FrozenSet[str]) -> bool:
+    """Whether the NLU reads one of ``intents``; when it cannot say, the
+    recogniser's word stands."""
+    return reading is None or reading.intent is None or reading.intent in intents
+
+
+def needs_reading(heard: Heard, mode: str) -> bool:
+    """Whether acting on what an open microphone heard waits for the NLU: it
+    hears the room, and acts on routine talk only. The barge-in list is all
+    stop and pause phrases: nothing to check."""
+    return mode == HANDS_FREE and heard.recognition.model != BARGE_IN and not heard.doubted_red_flag
+
+
+def decide(heard: Heard, mode: str, echo: bool, reading: Reading | None = None) -> Outcome:
+    """The outcome for what the search settled on.
+
+    ``echo``: the transcript repeats what the coach said lately (push-to-talk
+    never counts as one: the widget stops the coach before it records);
+    ``reading``: the NLU's reading of the transcript, None when not read."""
+    recognition = heard.recognition
+    confidence = recognition.confidence
+    if not recognition.heard_speech:
+        return Outcome(Verdict.NO_SPEECH, recognition, "no speech was heard", confidence=confidence)
+    if heard.ruled_out:
+        return Outcome(
+            Verdict.NOT_UNDERSTOOD,
+            recognition,
+            "not routine talk, and no other model was sure",
+            confidence=0.0,
+        )
+    if not heard.doubted_red_flag and not recognition.accepted():
+        return Outcome(
+            Verdict.NOT_UNDERSTOOD,
+            recognition,
+            f"not sure enough of what was said ({confidence:.2f})",
+            confidence=confidence,
+        )
+    if mode != QUESTION and echo:
+        # an open microphone heard the coach's own words: never a command
+        detail = "that was the coach's own voice"
+        return Outcome(Verdict.IGNORE_ECHO, recognition, detail, confidence=confidence)
+    if heard.doubted_red_flag:
+        return Outcome(Verdict.CHECK_IN, recognition, text=CHECK_IN_COMMAND, confidence=confidence)
+    if needs_reading(heard, mode) and not is_routine_talk(reading, HANDS_FREE_INTENTS):
+        detail = "not something said to a routine"
+        return Outcome(Verdict.NOT_UNDERSTOOD, recognition, detail, confidence=confidence)
+    return Outcome(
+        Verdict.ACT,
+        recognition,
+        text=recognition.transcript,
+        reading=reading,
+        confidence=confidence,
+    )
+
+
+# -- the driver -------------------------------------------------------------
+RecognizeFn = Callable[[bytes, str], Awaitable["Recognition"]]
+# the NLU's reading of a transcript
+ReadFn = Callable[[str], Awaitable[Reading]]
+# the conversation's routine status ("running", "paused"; "idle" when none)
+StatusFn = Callable[[], Awaitable[str]]
+# whether a transcript repeats what the coach said lately
+EchoFn = Callable[[str], bool]
+
+
+async def read_nothing(text: str) -> Reading:
+    return UNREAD
+
+
+class Readings:
+    """The NLU's readings of one recording's transcripts: each read once."""
+
+    def __init__(self, read: ReadFn) -> None:
+        self._read = read
+        self._known: Dict[str, Reading] = {}
+
+    def known(self, text: str) -> Reading | None:
+        return self._known.get(text)
+
+    async def of(self, text: str) -> Reading:
+        if text not in self._known:
+            self._known[text] = await self._read(text)
+        return self._known[text]
+
+
+async def search(
+    samples: bytes, mode: str, status: str, recognize: RecognizeFn, readings: Readings
+) -> Heard:
+    """Recognise with the models the mode and the routine call for, in order,
+    until one settles it (``next_step``); else a doubted red flag, else the
+    last one that heard speech."""
+    plan = models_to_try(mode, status)
+    last_heard: Recognition | None = None
+    ruled_out: Recognition | None = None
+    doubted: List[Recognition] = []
+    for index, model in enumerate(plan):
+        result = await recognize(samples, model)
+        step = next_step(result, mode, first=index == 0, last=index == len(plan) - 1)
+        if step is Step.TAKE:
+            return Heard(result)
+        if step is Step.ASK_NLU:
+            if is_routine_talk(await readings.of(result.transcript), ROUTINE_INTENTS):
+                return Heard(result)
+            ruled_out = result
+            continue
+        if result.heard_speech:
+            last_heard = result
+            if may_be_red_flag(result, status):
+                doubted.append(result)
+    for result in doubted:
+        if (await readings.of(result.transcript)).intent == RED_FLAG_INTENT:
+            return Heard(result, doubted_red_flag=True)
+    if last_heard is not None:
+        return Heard(last_heard)
+    assert ruled_out is not None  # the first model heard speech: one of the two is set
+    return Heard(ruled_out, ruled_out=True)
+
+
+async def listen(
+    samples: bytes,
+    mode: str,
+    routine_status: StatusFn,
+    recognize: RecognizeFn,
+    read: ReadFn = read_nothing,
+    echoes: EchoFn = lambda transcript: False,
+) -> Outcome:
+    """The outcome for one recording (16 kHz mono PCM) in ``mode``."""
+    status = await routine_status() if asks_routine_status(mode) else IDLE
+    readings = Readings(read)
+    heard = await search(samples, mode, status, recognize, readings)
+    transcript = heard.recognition.transcript
+    echo = bool(transcript) and echoes(transcript)
+    outcome = decide(heard, mode, echo, readings.known(transcript))
+    if outcome.verdict is Verdict.ACT and needs_reading(heard, mode) and outcome.reading is None:
+        outcome = decide(heard, mode, echo, await readings.of(transcript))
+    return outcome
