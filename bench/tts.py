@@ -1,9 +1,9 @@
 """Benchmark: speech synthesis time per engine, uncached (cold) and cached.
 
-espeak-ng runs for real; gTTS needs the internet, and where there is none it
-fails fast: its failure time is reported, and how the fallback chain
-(gTTS, then espeak-ng) answered instead. Every run uses a fresh temporary
-cache. Not a test: it prints JSON.
+espeak-ng and piper (the offline neural voice) run for real; gTTS needs the
+internet, and where there is none it fails fast: its failure time is reported,
+and how the default chain (gTTS, then piper, then espeak-ng) answered instead.
+Every run uses a fresh temporary cache. Not a test: it prints JSON.
 
     .venv/bin/python -m bench.tts [--rounds 1]
 """
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from coach.settings import Settings
+from coach.settings import DEFAULT_TTS_ENGINES, Settings
 from coach.speech.tts.base import Audio, SpeechError, SpeechSynthesizer
 from coach.speech.tts.cache import AudioCache
 from coach.speech.tts.fallback import FallbackSynthesizer
@@ -148,16 +148,21 @@ def main() -> None:
     report["espeak"] = run(espeak, args.rounds)
     report["espeak"]["engine_calls"] = engine_calls(espeak)
 
+    piper = Timed(configured("piper"))
+    report["piper"] = run(piper, args.rounds)
+    report["piper"]["engine_calls"] = engine_calls(piper)
+
     gtts = Timed(configured("gtts"))
     report["gtts"] = run(gtts, args.rounds)
     report["gtts"]["engine_calls"] = engine_calls(gtts)
 
     # the default chain, with each engine timed inside it
-    chain = configured("gtts,espeak")
+    chain = configured(DEFAULT_TTS_ENGINES)
     timed = [Timed(engine) for engine in chain.candidates()]
     fallback = FallbackSynthesizer(timed)
-    report["fallback_gtts_then_espeak"] = run(fallback, args.rounds)
-    report["fallback_gtts_then_espeak"]["engine_calls"] = {t.engine: engine_calls(t) for t in timed}
+    name = "default_chain_" + "_then_".join(t.engine for t in timed)
+    report[name] = run(fallback, args.rounds)
+    report[name]["engine_calls"] = {t.engine: engine_calls(t) for t in timed}
     print(json.dumps(report, indent=2))
 
 

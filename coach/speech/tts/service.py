@@ -17,9 +17,11 @@ from coach.speech.tts.cache import AudioCache, CachedAudio
 from coach.speech.tts.espeak import EspeakSynthesizer
 from coach.speech.tts.fallback import FallbackSynthesizer
 from coach.speech.tts.gtts import GTTSSynthesizer
+from coach.speech.tts.piper import PiperSynthesizer
 
 ENGINES: Dict[str, Callable[[Settings], SpeechSynthesizer]] = {
     "gtts": lambda s: GTTSSynthesizer(lang=s.tts_lang, tld=s.tts_tld, slow=s.tts_slow),
+    "piper": lambda s: PiperSynthesizer(model=s.piper_model),
     "espeak": lambda s: EspeakSynthesizer(voice=s.espeak_voice, speed=s.espeak_speed),
 }
 
