@@ -4,7 +4,11 @@ and the resident memory of the Rasa server and the action server.
 Starts its own stack from models/psoas-coach.tar.gz (train first: scripts/test or
 scripts/run). Not a test: it prints figures for docs/benchmarks.md.
 
-    .venv/bin/python -m bench.rest_latency [--turns 12] [--concurrency 1 20]
+    .venv/bin/python -m bench.rest_latency [--turns 12] [--concurrency 1 20] [--cold-audio]
+
+Replies carry synthesized audio, with the default engine chain (here, where gTTS
+cannot be reached, the offline piper voice). As ``scripts/run`` does, every fixed
+text is pre-rendered into the stack's audio cache first, unless ``--cold-audio``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -73,10 +79,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=len(CONVERSATION))
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 20])
+    parser.add_argument(
+        "--cold-audio", action="store_true", help="no pre-rendering: synthesis on first use"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as workdir:
         stack = Stack(Path(workdir))
+        prerender_seconds = None
+        if not args.cold_audio:
+            began = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "coach.tools.prerender_audio"],
+                env=stack.env,
+                check=True,
+                capture_output=True,
+            )
+            prerender_seconds = round(time.perf_counter() - began, 1)
         try:
             stack.start_actions()
             stack.start_rasa()
@@ -101,6 +120,7 @@ def main() -> None:
             {
                 "latency": rows,
                 "ten_thousand_char_message_ms": long_ms,
+                "prerender_seconds": prerender_seconds,
                 "memory_idle": {k: round(v) for k, v in idle.items()},
                 "memory_after_load": {k: round(v) for k, v in loaded.items()},
             },

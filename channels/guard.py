@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
@@ -29,19 +28,13 @@ from rasa.core.channels.socketio import SocketIOOutput
 
 from coach.services import Services, process_services
 from coach.speech.tts.base import SpeechError
+from coach.text.spoken import plain_text
 
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 AUDIO_ROUTE = "/webhooks/audio/files/"
 NON_TEXT_KEYS = ("image", "attachment", "custom", "elements")
-
-
-def plain_text(text: str) -> str:
-    """Markdown to something a voice can read."""
-    text = re.sub(r"[*_`#>]+", "", text)
-    text = re.sub(r"^\s*(?:[-•]|\d+\.)\s+", "", text, flags=re.MULTILINE)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 async def audio_url_for(spoken: str, services: Services | None = None) -> str | None:

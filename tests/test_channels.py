@@ -9,13 +9,14 @@ from typing import Any, Dict, List
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from channels.guard import AUDIO_ROUTE, CoachOutputChannel, plain_text, reply_even_on_failure
+from channels.guard import AUDIO_ROUTE, CoachOutputChannel, reply_even_on_failure
 from coach.intents import RECONNECT_MESSAGE
 from coach.services import Services
 from coach.settings import Settings
 from coach.speech.tts.cache import AudioCache
 from coach.speech.tts.espeak import EspeakSynthesizer
 from coach.speech.tts.service import SpeechService
+from coach.text.spoken import plain_text
 
 
 def services_with(voice: SpeechService, speech_enabled: bool = True) -> Services:

@@ -1,10 +1,18 @@
-"""Render every text a guided routine can say into the audio cache, ahead of time.
+"""Render every fixed text the coach says into the audio cache, ahead of time.
 
     .venv/bin/python -m coach.tools.prerender_audio              # render what is missing
     .venv/bin/python -m coach.tools.prerender_audio --dry-run    # list the texts only
 
-So that starting a routine never waits on speech synthesis. The texts come from
-the routine machine itself (``coach.routine.machine``), with the default settings:
+So that starting a routine, or an answer, never waits on speech synthesis (the
+offline neural voice takes 0.1-1 s a text). The texts are:
+
+* every fixed answer of ``content/answers.yml`` (answers, follow-ups, messages:
+  each ``spoken`` text without a placeholder), every response of ``domain.yml``
+  (greetings, goodbyes...: spoken as their text reads), and every safety answer as it is
+  said (``content/safety.yml``: each category's answer, and the general ones,
+  followed by the closing line);
+* every cue of the routines, from the routine machine itself
+  (``coach.routine.machine``), with the default settings:
 
 * every routine run hands-free to its end, as the server runs it (start, then
   each scheduled cue at its time): the real sequence of cues;
@@ -34,10 +42,14 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Set, Tuple
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Sequence, Set, Tuple
+
+import yaml
 
 from coach import intents
-from coach.content.store import ContentError
+from coach.content.store import ANSWERS_FILE, ContentError
+from coach.intents import SAFETY_KINDS
 from coach.routine.library import RoutineLibrary
 from coach.routine.machine import RoutineMachine
 from coach.routine.model import (
@@ -48,10 +60,12 @@ from coach.routine.model import (
     RoutineState,
     Transition,
 )
+from coach.safety.screen import SafetyScreen
 from coach.services import Services
-from coach.settings import SettingError
+from coach.settings import PROJECT_ROOT, SettingError
 from coach.speech.tts.cache import CachedAudio
 from coach.speech.tts.service import SpeechService
+from coach.text.spoken import plain_text
 from coach.tools.render_routine import START, drive
 
 RECONNECT_AFTER_SECONDS = 3600.0  # long enough for "welcome back"
@@ -135,6 +149,46 @@ class Outcome:
     error: str | None = None
 
 
+ANSWER, SAFETY = "answer", "safety"  # the names of the texts that are not routine cues
+
+
+def spoken_texts(data: Any) -> Iterator[str]:
+    """Every ``spoken`` string of a YAML document, in order."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "spoken" and isinstance(value, str):
+                yield value.strip()
+            else:
+                yield from spoken_texts(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from spoken_texts(value)
+
+
+def domain_responses(domain: Path) -> Iterator[str]:
+    """The spoken form of every text response of the domain."""
+    responses = (yaml.safe_load(domain.read_text(encoding="utf-8")) or {}).get("responses") or {}
+    for variations in responses.values():
+        for variation in variations or []:
+            if isinstance(variation, dict) and isinstance(variation.get("text"), str):
+                yield plain_text(variation["text"])
+
+
+def collect_answers(
+    content_dir: Path, safety: SafetyScreen, domain: Path = PROJECT_ROOT / "domain.yml"
+) -> List[Cue]:
+    """The fixed answers (no placeholders), the domain's responses, and the safety
+    answers as they are said."""
+    data = yaml.safe_load((content_dir / ANSWERS_FILE).read_text(encoding="utf-8"))
+    texts = [Cue(ANSWER, s, s) for s in spoken_texts(data) if s and "{" not in s]
+    texts += [Cue(ANSWER, s, s) for s in domain_responses(domain) if s]
+    for kind in SAFETY_KINDS:
+        for reply in [*(c.response for c in safety.categories(kind)), safety.generic(kind)]:
+            said = reply.joined(safety.closing)
+            texts.append(Cue(SAFETY, said.spoken, said.text))
+    return texts
+
+
 def prerender(service: SpeechService, cues: Sequence[Cue], jobs: int = 4) -> List[Outcome]:
     """Each cue's spoken text from the cache, synthesized and stored when missing."""
 
@@ -169,7 +223,7 @@ def main(
 ) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m coach.tools.prerender_audio",
-        description="Render every text a guided routine can say into the audio cache.",
+        description="Render every fixed text the coach says into the audio cache.",
     )
     parser.add_argument("--dry-run", action="store_true", help="list the texts, render nothing")
     parser.add_argument(
@@ -185,6 +239,11 @@ def main(
     try:
         library = library or services.routines
         cues = collect_cues(RoutineMachine(library), library)
+        seen = {cue.spoken for cue in cues}
+        for answer in collect_answers(services.settings.content_dir, services.safety):
+            if answer.spoken not in seen:
+                seen.add(answer.spoken)
+                cues.append(answer)
     except SettingError as exc:
         print(f"error: configuration: {exc}", file=sys.stderr)
         return 2
