@@ -18,6 +18,8 @@ import pytest
 import requests
 
 from coach.speech.asr.audio_input import MAX_SECONDS, MAX_UPLOAD_BYTES, decode_wav
+from coach.speech.listening import min_confidence
+from coach.speech.lm.names import COMMANDS
 from coach.tools.speak import espeak_wav
 from coach.tools.stack import Stack
 from tests.support.socketio import Listener, has_text, routine_of
@@ -142,17 +144,26 @@ def test_hands_free_acts_on_routine_commands_only(stack: Stack):
 
 
 def test_pain_said_mid_hold_is_never_just_not_caught(stack: Stack):
-    # "ouch that hurts" is heard word for word but with low confidence (0.33):
-    # the routine pauses and the coach checks in; "stop it hurts", heard surely,
-    # stops it with the safety answer
+    # "ouch that hurts" is heard word for word, at about the command model's bar
+    # (0.65; it is in the routine phrases now): heard with doubt, the routine
+    # pauses and the coach checks in; heard surely, it stops with the safety
+    # answer. Never "didn't catch that". (Each path on its own is pinned with a
+    # fake recogniser in tests/test_voice_channel.py.) "stop it hurts", heard
+    # surely, stops it with the safety answer.
     sender = new_sender()
     assert last_routine(stack.send(sender, "start the routine"))["status"] == "running"
     code, body = say(stack, sender, "ouch that hurts", "hands_free", COACH_VOICE)
     assert code == 200 and body["status"] == "ok", body
-    assert body["transcript"] == "ouch that hurts" and body["confidence"] < 0.65
-    assert "sounded like something hurts" in body["messages"][0]["text"]
+    assert body["transcript"] == "ouch that hurts"
     check_audio_url(stack, body["messages"][0])
-    assert last_routine(body["messages"])["status"] == "paused"
+    if body["confidence"] < min_confidence(COMMANDS):
+        assert "sounded like something hurts" in body["messages"][0]["text"]
+        assert last_routine(body["messages"])["status"] == "paused"
+    else:
+        assert last_routine(body["messages"])["status"] == "stopped"
+        assert any("pain is not" in text for text in message_texts(body["messages"]))
+        sender = new_sender()  # a fresh routine for the next phrase
+        assert last_routine(stack.send(sender, "start the routine"))["status"] == "running"
 
     code, body = say(stack, sender, "stop it hurts", "hands_free", COACH_VOICE)
     assert code == 200 and body["status"] == "ok", body
