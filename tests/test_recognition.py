@@ -17,6 +17,7 @@ from typing import List, Tuple
 import numpy as np
 import pytest
 
+from coach.settings import KNOWN_RECOGNIZERS, POCKETSPHINX, WHISPER
 from coach.speech.asr.audio_input import decode_wav
 from coach.speech.asr.base import Recognition, RecognitionError
 from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
@@ -264,7 +265,8 @@ def request(model: str, samples: bytes) -> bytes:
     return json.dumps({"model": model, "bytes": len(samples)}).encode() + b"\n" + samples
 
 
-def test_the_worker_loop_answers_each_request_in_order(speech_models: Path):
+@pytest.mark.parametrize("engine", KNOWN_RECOGNIZERS)
+def test_the_worker_loop_answers_each_request_in_order(speech_models: Path, engine: str):
     pause = espeak_pcm("pause")
     stdin = io.BytesIO(
         request(COMMANDS, pause)
@@ -273,11 +275,12 @@ def test_the_worker_loop_answers_each_request_in_order(speech_models: Path):
         + request(BARGE_IN, silence(0.5))
     )
     stdout = io.BytesIO()
-    assert serve(speech_models, stdin, stdout) == 0  # stdin closed: a clean exit
+    assert serve(speech_models, stdin, stdout, engine=engine) == 0  # stdin closed: a clean exit
     lines = [json.loads(line) for line in stdout.getvalue().splitlines()]
     assert lines[0] == {"ready": True}
     assert lines[1]["transcript"] == "pause" and lines[1]["model"] == COMMANDS
-    assert set(lines[1]) == {"transcript", "confidence", "model", "speech_seconds"}
+    assert set(lines[1]) == {"transcript", "confidence", "model", "speech_seconds", "engine"}
+    assert lines[1]["engine"] == engine
     assert "unknown language model" in lines[2]["error"]
     assert "JSONDecodeError" in lines[3]["error"]
     assert lines[4]["transcript"] == "" and lines[4]["model"] == BARGE_IN
@@ -286,9 +289,17 @@ def test_the_worker_loop_answers_each_request_in_order(speech_models: Path):
 
 def test_a_worker_without_models_says_so_and_exits(tmp_path: Path):
     stdout = io.BytesIO()
-    assert serve(tmp_path, io.BytesIO(), stdout) == 1
+    assert serve(tmp_path, io.BytesIO(), stdout, engine=POCKETSPHINX) == 1
     [line] = stdout.getvalue().splitlines()
     assert "cannot load" in json.loads(line)["error"]
+
+
+def test_a_whisper_worker_without_its_weights_says_so_and_exits(tmp_path: Path):
+    stdout = io.BytesIO()
+    assert serve(tmp_path, io.BytesIO(), stdout, engine=WHISPER, whisper_model=tmp_path) == 1
+    [line] = stdout.getvalue().splitlines()
+    assert "cannot load" in json.loads(line)["error"]
+    assert "model.bin" in json.loads(line)["error"]
 
 
 @pytest.mark.parametrize("transcript", ["the on and", "um", "uh it is", "and then the"])

@@ -1,5 +1,9 @@
 """Recognition in worker processes (coach/speech/asr/pool.py): parallel requests,
 an event loop never blocked, workers that crash, hang or cannot restart.
+
+The pool's mechanics are engine-blind: most tests run pocketsphinx workers
+(they load in 0.3 s, and their model folder can be taken away); the last ones
+run the default engine, Whisper, through the same pool.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import AsyncIterator, List
 
 import pytest
 
+from coach.settings import POCKETSPHINX, WHISPER
 from coach.speech.asr.base import Recognition, RecognitionError
 from coach.speech.asr.pool import RecognitionPool
 from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
@@ -43,7 +48,7 @@ def recognition_workers() -> List[int]:
 
 @pytest.fixture
 async def service(speech_models: Path) -> AsyncIterator[RecognitionPool]:
-    running = RecognitionPool(speech_models, workers=2, timeout=20)
+    running = RecognitionPool(speech_models, workers=2, timeout=20, engine=POCKETSPHINX)
     await running.start()
     yield running
     await running.close()
@@ -127,7 +132,7 @@ async def test_a_worker_killed_mid_request_fails_that_request_only(
 
 
 async def test_a_hung_worker_times_out_and_is_replaced(speech_models: Path):
-    service = RecognitionPool(speech_models, workers=1, timeout=3)
+    service = RecognitionPool(speech_models, workers=1, timeout=3, engine=POCKETSPHINX)
     try:
         await service.start()
         [hung] = service.pids
@@ -148,7 +153,7 @@ async def test_when_a_worker_cannot_be_restarted_requests_fail_fast(
 ):
     models = tmp_path / "speech"
     shutil.copytree(speech_models, models)
-    service = RecognitionPool(models, workers=1, timeout=20)
+    service = RecognitionPool(models, workers=1, timeout=20, engine=POCKETSPHINX)
     try:
         await service.start()
         [worker] = service.pids
@@ -167,14 +172,14 @@ async def test_when_a_worker_cannot_be_restarted_requests_fail_fast(
 
 
 async def test_an_unknown_model_is_refused_before_any_worker_starts(speech_models: Path):
-    service = RecognitionPool(speech_models, workers=1)
+    service = RecognitionPool(speech_models, workers=1, engine=POCKETSPHINX)
     with pytest.raises(ValueError, match="unknown language model"):
         await service.recognize(silence(0.5), "shopping")
     assert service.pids == []
 
 
 async def test_a_missing_model_folder_fails_at_start(tmp_path: Path):
-    service = RecognitionPool(tmp_path / "nowhere", workers=2, timeout=20)
+    service = RecognitionPool(tmp_path / "nowhere", workers=2, timeout=20, engine=POCKETSPHINX)
     try:
         with pytest.raises(RecognitionError, match="speech models missing"):
             await service.start()
@@ -187,7 +192,7 @@ async def test_a_missing_model_folder_fails_at_start(tmp_path: Path):
 
 
 async def test_start_is_idempotent_and_close_stops_every_worker(speech_models: Path):
-    service = RecognitionPool(speech_models, workers=2, timeout=20)
+    service = RecognitionPool(speech_models, workers=2, timeout=20, engine=POCKETSPHINX)
     await asyncio.gather(service.start(), service.start())
     pids = service.pids
     assert len(pids) == 2 and recognition_workers() == sorted(pids)
@@ -198,3 +203,35 @@ async def test_start_is_idempotent_and_close_stops_every_worker(speech_models: P
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+# --- the default engine through the pool ------------------------------------------------
+
+
+async def test_whisper_workers_answer_in_parallel(speech_models: Path):
+    service = RecognitionPool(speech_models, workers=2, timeout=30, engine=WHISPER)
+    try:
+        await service.start()
+        assert len(service.pids) == 2
+        phrases = [("stop", BARGE_IN), ("pause", COMMANDS), ("switch sides", COMMANDS)]
+        results = await asyncio.gather(
+            *(service.recognize(espeak_pcm(said), model) for said, model in phrases)
+        )
+        assert [r.transcript for r in results] == [said for said, _ in phrases]
+        assert {r.engine for r in results} == {WHISPER}
+        assert all(r.accepted() for r in results)
+    finally:
+        await service.close()
+    assert recognition_workers() == []
+
+
+async def test_whisper_without_its_weights_fails_at_start(speech_models: Path, tmp_path: Path):
+    service = RecognitionPool(
+        speech_models, workers=1, timeout=30, engine=WHISPER, whisper_model=tmp_path
+    )
+    try:
+        with pytest.raises(RecognitionError, match=r"model\.bin"):
+            await service.start()
+        assert service.pids == [] and recognition_workers() == []
+    finally:
+        await service.close()

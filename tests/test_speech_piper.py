@@ -55,3 +55,10 @@ def test_a_dead_piper_hands_over_to_the_next_engine(tmp_path: Path):
     chain = FallbackSynthesizer([PiperSynthesizer(tmp_path / "nothing.onnx"), espeak])
     engine, audio = chain.synthesize_with_engine("Ten seconds left.")
     assert engine is espeak and audio.data.startswith(b"espeak:")
+
+
+def test_without_variation_the_same_text_gives_the_same_samples():
+    steady = PiperSynthesizer(varied=False)
+    assert steady.synthesize("Hold for thirty seconds.").data == steady.synthesize(
+        "Hold for thirty seconds."
+    ).data

@@ -37,6 +37,7 @@ from coach.intents import (
     WIDGET_BUTTONS,
 )
 from coach.routine.model import ACTIVE, Status
+from coach.settings import POCKETSPHINX, WHISPER
 from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 # coach's voice, chatter and the other commands out; the level only has to keep
 # a misheard "stop", "ouch" or "it hurts" from being missed: 0.35 acted on 88%
 # of them and on nothing else at 0.20 to 0.50 but one "okay pause".
+# These are pocketsphinx's bars (its word posteriors); Whisper's are below.
 MIN_CONFIDENCE: Mapping[str, float] = {QUESTIONS: 0.5, COMMANDS: 0.65, BARGE_IN: 0.35}
 DEFAULT_MIN_CONFIDENCE = 0.5  # a model with no bar of its own
 # Mid-routine, pain and other red flags heard with less confidence than the
@@ -65,11 +67,39 @@ DEFAULT_MIN_CONFIDENCE = 0.5  # a model with no bar of its own
 # acted upon instead of 28% and 39%, and 8% of chatter recordings pause the
 # routine (4% at 0.40, which catches 48% and 70%): a pause is cheap, pain is not.
 RED_FLAG_MIN_CONFIDENCE = 0.3
+# An open microphone acts on what the NLU reads as routine talk only when the
+# NLU is this sure: a neural recogniser writes the room's chatter out in full,
+# and a garbled sentence ("i like beat so in extra cheese") can land on a
+# routine intent by elimination. Red flags the safety screen finds are sure.
+HANDS_FREE_MIN_INTENT_CONFIDENCE = 0.8
+
+# Whisper's confidence is the geometric mean of its token probabilities (for a
+# closed list: of the phrase it scored against the audio, end of speech
+# included; ``coach.speech.asr.whisper``). WHISPER_BARS_PLACEHOLDER
+WHISPER_MIN_CONFIDENCE: Mapping[str, float] = {QUESTIONS: 0.4, COMMANDS: 0.5, BARGE_IN: 0.5}
+WHISPER_RED_FLAG_MIN_CONFIDENCE = 0.25
+
+BARS: Mapping[str, Mapping[str, float]] = {
+    POCKETSPHINX: MIN_CONFIDENCE,
+    WHISPER: WHISPER_MIN_CONFIDENCE,
+}
+RED_FLAG_BARS: Mapping[str, float] = {
+    POCKETSPHINX: RED_FLAG_MIN_CONFIDENCE,
+    WHISPER: WHISPER_RED_FLAG_MIN_CONFIDENCE,
+}
 
 
-def min_confidence(model: str) -> float:
-    """The lowest confidence acted upon for a recognition by ``model``."""
-    return MIN_CONFIDENCE.get(model, DEFAULT_MIN_CONFIDENCE)
+MIN_SPEECH_SECONDS = 0.15  # less voiced audio than this: nothing was said
+
+
+def min_confidence(model: str, engine: str = POCKETSPHINX) -> float:
+    """The lowest confidence acted upon for a recognition by ``model`` of ``engine``."""
+    return BARS.get(engine, MIN_CONFIDENCE).get(model, DEFAULT_MIN_CONFIDENCE)
+
+
+def red_flag_min_confidence(engine: str = POCKETSPHINX) -> float:
+    """The lowest confidence at which a red flag heard mid-hold pauses the routine."""
+    return RED_FLAG_BARS.get(engine, RED_FLAG_MIN_CONFIDENCE)
 
 
 # -- modes and routine statuses ----------------------------------------------
@@ -91,6 +121,12 @@ class Reading:
 
     intent: str | None = None
     parse: Mapping[str, Any] | None = None
+
+    @property
+    def confidence(self) -> float | None:
+        """How sure the NLU is of the intent (None: it did not say)."""
+        value = ((self.parse or {}).get("intent") or {}).get("confidence")
+        return float(value) if isinstance(value, (int, float)) else None
 
 
 UNREAD = Reading()  # the NLU could not say (it is down, or not asked)
@@ -169,12 +205,14 @@ def next_step(recognition: Recognition, mode: str, first: bool, last: bool) -> S
     confidently ("how do i stretch my psoas" heard as "how do i slipped my
     psoas"), and a wrong answer is worse than the full model's second look
     (bench/voice). The last model's word is final. Silence to the first model
-    ends the search: no other model will hear more."""
+    (too little voiced audio) ends the search: no other model will hear more;
+    voiced audio one engine made no words of goes on to the next look (a
+    closed list, another engine)."""
     if recognition.accepted():
         if mode == QUESTION and recognition.model == COMMANDS and not last:
             return Step.ASK_NLU
         return Step.TAKE
-    if first and not recognition.heard_speech:
+    if first and not recognition.heard_speech and recognition.speech_seconds < MIN_SPEECH_SECONDS:
         return Step.TAKE
     return Step.TRY_NEXT
 
@@ -187,14 +225,20 @@ def may_be_red_flag(recognition: Recognition, status: str) -> bool:
     return (
         status == RUNNING
         and recognition.model != BARGE_IN
-        and recognition.accepted(RED_FLAG_MIN_CONFIDENCE)
+        and recognition.accepted(red_flag_min_confidence(recognition.engine))
     )
 
 
-def is_routine_talk(reading: Reading | None, intents: FrozenSet[str]) -> bool:
-    """Whether the NLU reads one of ``intents``; when it cannot say, the
-    recogniser's word stands."""
-    return reading is None or reading.intent is None or reading.intent in intents
+def is_routine_talk(
+    reading: Reading | None, intents: FrozenSet[str], min_intent_confidence: float = 0.0
+) -> bool:
+    """Whether the NLU reads one of ``intents`` (at least ``min_intent_confidence``
+    sure, when it says how sure); when it cannot say, the recogniser's word stands."""
+    if reading is None or reading.intent is None:
+        return True
+    confidence = reading.confidence
+    sure = confidence is None or confidence >= min_intent_confidence
+    return reading.intent in intents and sure
 
 
 def needs_reading(heard: Heard, mode: str) -> bool:
@@ -234,7 +278,9 @@ def decide(heard: Heard, mode: str, echo: bool, reading: Reading | None = None) 
         return Outcome(Verdict.IGNORE_ECHO, recognition, detail, confidence=confidence)
     if heard.doubted_red_flag:
         return Outcome(Verdict.CHECK_IN, recognition, text=CHECK_IN_COMMAND, confidence=confidence)
-    if needs_reading(heard, mode) and not is_routine_talk(reading, HANDS_FREE_INTENTS):
+    if needs_reading(heard, mode) and not is_routine_talk(
+        reading, HANDS_FREE_INTENTS, HANDS_FREE_MIN_INTENT_CONFIDENCE
+    ):
         detail = "not something said to a routine"
         return Outcome(Verdict.NOT_UNDERSTOOD, recognition, detail, confidence=confidence)
     return Outcome(
@@ -283,11 +329,13 @@ async def search(
     until one settles it (``next_step``); else a doubted red flag, else the
     last one that heard speech."""
     plan = models_to_try(mode, status)
+    first: Recognition | None = None
     last_heard: Recognition | None = None
     ruled_out: Recognition | None = None
     doubted: List[Recognition] = []
     for index, model in enumerate(plan):
         result = await recognize(samples, model)
+        first = first or result
         step = next_step(result, mode, first=index == 0, last=index == len(plan) - 1)
         if step is Step.TAKE:
             return Heard(result)
@@ -305,8 +353,10 @@ async def search(
             return Heard(result, doubted_red_flag=True)
     if last_heard is not None:
         return Heard(last_heard)
-    assert ruled_out is not None  # the first model heard speech: one of the two is set
-    return Heard(ruled_out, ruled_out=True)
+    if ruled_out is not None:
+        return Heard(ruled_out, ruled_out=True)
+    assert first is not None  # every plan has a model
+    return Heard(first)  # voiced, but no model made words of it
 
 
 async def listen(

@@ -34,3 +34,19 @@ def fresh_speech_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("speech") / "speech"
     build(out)
     return out
+
+
+def piper_pcm(text: str) -> bytes:
+    """``text`` in the coach's own neural voice (piper), as the channel decodes it."""
+    import subprocess
+
+    from coach.speech.tts.piper import PiperSynthesizer
+
+    spoken = PiperSynthesizer(varied=False).synthesize(text).data
+    wav = subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-i", "-", "-ar", "16000", "-ac", "1", "-f", "wav", "-"],
+        input=spoken,
+        capture_output=True,
+        check=True,
+    ).stdout
+    return decode_wav(wav).samples

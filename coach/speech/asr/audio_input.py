@@ -260,3 +260,19 @@ def prepare_for_recognition(samples: bytes, seed: int = 0) -> bytes:
         0.0, TARGET_SPEECH_RMS * NOISE_FLOOR_RATIO, audio.size
     )
     return np.clip(np.round(audio + noise), -32768, 32767).astype("<i2").tobytes()
+
+
+def voiced_seconds(samples: bytes) -> float:
+    """Seconds of voiced audio in 16 kHz PCM (WebRTC's voice activity detector,
+    as pocketsphinx carries it; a fresh one for each recording: it carries state
+    from one frame to the next)."""
+    from pocketsphinx import Vad
+
+    vad = Vad(mode=Vad.MEDIUM_LOOSE, sample_rate=SAMPLE_RATE)
+    size = vad.frame_bytes
+    voiced = sum(
+        1
+        for start in range(0, len(samples) - size + 1, size)
+        if vad.is_speech(samples[start : start + size])
+    )
+    return float(voiced * vad.frame_length)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from coach.settings import POCKETSPHINX
 from coach.speech.asr.transcript import FUNCTION_WORDS
 from coach.speech.listening import min_confidence
 
@@ -24,6 +25,9 @@ class Recognition:
     confidence: float
     model: str
     speech_seconds: float
+    # which recogniser heard it (``coach.settings.KNOWN_RECOGNIZERS``): the bars
+    # differ by engine, as their confidences mean different things
+    engine: str = POCKETSPHINX
 
     @property
     def heard_speech(self) -> bool:
@@ -37,7 +41,7 @@ class Recognition:
     def accepted(self, threshold: float | None = None) -> bool:
         """Confident enough, and meaningful enough, to act upon: at ``threshold``,
         by default the bar of its model (``coach.speech.listening.MIN_CONFIDENCE``)."""
-        limit = min_confidence(self.model) if threshold is None else threshold
+        limit = min_confidence(self.model, self.engine) if threshold is None else threshold
         return self.says_something and self.confidence >= limit
 
 
@@ -47,6 +51,10 @@ class RecognitionError(Exception):
 
 class SpeechRecognizer(ABC):
     """Turns speech into text."""
+
+    def load(self) -> None:  # noqa: B027 (optional: an engine may load lazily)
+        """Loads the models now (a worker does, before it says it is ready);
+        otherwise they are loaded on first use."""
 
     @abstractmethod
     def recognize(self, samples: bytes, model: str) -> Recognition:

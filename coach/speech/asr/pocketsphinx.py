@@ -22,12 +22,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 from coach.settings import DEFAULT_SPEECH_MODEL_DIR
-from coach.speech.asr.audio_input import SAMPLE_RATE, prepare_for_recognition
-from coach.speech.asr.base import Recognition, RecognitionError, SpeechRecognizer
+from coach.speech.asr.audio_input import prepare_for_recognition, voiced_seconds
+from coach.speech.asr.base import (
+    Recognition,
+    RecognitionError,
+    SpeechRecognizer,
+)
 from coach.speech.asr.transcript import FILLERS, tidy_transcript, without_variants
+from coach.speech.listening import MIN_SPEECH_SECONDS
 from coach.speech.lm.names import CLOSED_MODELS, DICTIONARY, MODEL_NAMES, QUESTIONS, closed_form
-
-MIN_SPEECH_SECONDS = 0.15  # less voiced audio than this: nothing was said
 
 
 class PocketsphinxRecognizer(SpeechRecognizer):
@@ -68,18 +71,8 @@ class PocketsphinxRecognizer(SpeechRecognizer):
         self._decoder = decoder
 
     def speech_seconds(self, samples: bytes) -> float:
-        """Seconds of voiced audio (WebRTC's voice activity detector, a fresh one
-        for each recording: it carries state from one frame to the next)."""
-        from pocketsphinx import Vad
-
-        vad = Vad(mode=Vad.MEDIUM_LOOSE, sample_rate=SAMPLE_RATE)
-        size = vad.frame_bytes
-        voiced = sum(
-            1
-            for start in range(0, len(samples) - size + 1, size)
-            if vad.is_speech(samples[start : start + size])
-        )
-        return float(voiced * vad.frame_length)
+        """Seconds of voiced audio (``voiced_seconds``)."""
+        return voiced_seconds(samples)
 
     def recognize(self, samples: bytes, model: str) -> Recognition:
         if model not in MODEL_NAMES:

@@ -1,7 +1,7 @@
 """Recognition for a server's event loop: a pool of worker processes.
 
-pocketsphinx holds the GIL while it decodes, so in a thread it would still
-stall the event loop: each recogniser runs in its own process
+pocketsphinx holds the GIL while it decodes, and Whisper's CPU threads would
+compete with the event loop's: each recogniser runs in its own process
 (``coach.speech.asr.worker``). Workers start with the server (``start``), take
 one request at a time each, and a worker that crashes or hangs is replaced.
 The composition root builds the one pool of a process
@@ -19,7 +19,13 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
-from coach.settings import DEFAULT_RECOGNIZER_WORKERS, PROJECT_ROOT
+from coach.settings import (
+    DEFAULT_CONTENT_DIR,
+    DEFAULT_RECOGNIZER,
+    DEFAULT_RECOGNIZER_WORKERS,
+    DEFAULT_WHISPER_THREADS,
+    PROJECT_ROOT,
+)
 from coach.speech.asr.base import Recognition, RecognitionError
 from coach.speech.lm.names import MODEL_NAMES
 
@@ -65,8 +71,16 @@ class RecognitionPool:
         model_dir: Path,
         workers: int = DEFAULT_RECOGNIZER_WORKERS,
         timeout: float = REQUEST_TIMEOUT_SECONDS,
+        engine: str = DEFAULT_RECOGNIZER,
+        whisper_model: Path | None = None,
+        threads: int = DEFAULT_WHISPER_THREADS,
+        content_dir: Path = DEFAULT_CONTENT_DIR,
     ) -> None:
         self.directory = Path(model_dir)
+        self.engine = engine
+        self.whisper_model = whisper_model
+        self.threads = threads
+        self.content_dir = Path(content_dir)
         self.size = max(1, workers)
         self.timeout = timeout
         self._idle: asyncio.Queue[_Worker] | None = None
@@ -102,6 +116,13 @@ class RecognitionPool:
             WORKER_MODULE,
             "--serve",
             str(self.directory),
+            "--engine",
+            self.engine,
+            "--threads",
+            str(self.threads),
+            "--content",
+            str(self.content_dir),
+            *(("--whisper-model", str(self.whisper_model)) if self.whisper_model else ()),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             cwd=str(PROJECT_ROOT),
@@ -154,6 +175,7 @@ class RecognitionPool:
             confidence=float(answer["confidence"]),
             model=str(answer["model"]),
             speech_seconds=float(answer["speech_seconds"]),
+            engine=str(answer.get("engine", self.engine)),
         )
 
     async def _fresh(self, worker: _Worker) -> _Worker:

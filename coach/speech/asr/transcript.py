@@ -9,7 +9,7 @@ reads the typed one. Number words come from ``coach.text.numbers``.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from coach.text.numbers import ONES, TENS, WORD_VALUES, alternation
 
@@ -120,3 +120,48 @@ def tidy_transcript(words: Sequence[str]) -> str:
     """Recogniser words -> the assistant's text ("forty five seconds" -> "45 seconds")."""
     text = without_variants(" ".join(w for w in words if w and w not in FILLERS))
     return _DURATION.sub(_duration_digits, text).strip()
+
+
+# -- a neural recogniser's written text ---------------------------------------
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
+_LOOSE_APOSTROPHE = re.compile(r"(?<![a-z])'|'(?![a-z])")
+# "psoas" run into the word before it ("mysoas", "asoas", "assoas", "thesoas")
+_RUN_IN_PSOAS = re.compile(r"\b(my|a|the|your|this|is)s?p?soas\b")
+
+
+def heard_as_pattern(heard_as: Mapping[str, str]) -> re.Pattern[str] | None:
+    """One pattern for every mishearing (longest first, whole words)."""
+    if not heard_as:
+        return None
+    keys = sorted(heard_as, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keys) + r")\b")
+
+
+def tidy_written(
+    text: str, heard_as: Mapping[str, str], pattern: re.Pattern[str] | None = None
+) -> str:
+    """What a recogniser wrote ("Ouch, that hurts!", "How long is the so-as
+    stretch?") -> the assistant's text ("ouch that hurts", "how long is the psoas
+    stretch"): lower case, no punctuation, ``heard_as`` mishearings of the
+    domain's words replaced (content/speech.yml), durations in digits."""
+    lowered = text.translate(_APOSTROPHES).lower().replace("%", " percent")
+    lowered = lowered.replace("-", " ")
+    cleaned = _LOOSE_APOSTROPHE.sub(" ", _NOT_WORD.sub(" ", lowered))
+    joined = _RUN_IN_PSOAS.sub(r"\1 psoas", " ".join(cleaned.split()))
+    pattern = pattern if pattern is not None else heard_as_pattern(heard_as)
+    if pattern is not None:
+        joined = pattern.sub(lambda m: heard_as[m.group(0)], joined)
+    return tidy_transcript(without_repeats(joined.split()))
+
+
+def without_repeats(words: Sequence[str]) -> list[str]:
+    """One copy of a sentence a decoder wrote twice or more in a row ("repeat
+    repeat", "how do i stretch it how do i stretch it"): Whisper loops so at
+    times after short speech. A word said twice on purpose ("stop stop") means
+    the same once."""
+    count = len(words)
+    for size in range(1, count // 2 + 1):
+        if count % size == 0 and list(words[:size]) * (count // size) == list(words):
+            return list(words[:size])
+    return list(words)

@@ -1,4 +1,5 @@
-"""A recognition worker process: ``python -m coach.speech.asr.worker --serve DIR``.
+"""A recognition worker process: ``python -m coach.speech.asr.worker --serve DIR
+[--engine whisper|pocketsphinx] [--whisper-model DIR] [--threads N] [--content DIR]``.
 
 The pool (``coach.speech.asr.pool``) starts these. Protocol, over stdin and
 stdout, one request at a time:
@@ -18,15 +19,29 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, Sequence
 
-from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
+from coach.settings import (
+    DEFAULT_CONTENT_DIR,
+    DEFAULT_RECOGNIZER,
+    DEFAULT_WHISPER_THREADS,
+    KNOWN_RECOGNIZERS,
+)
+from coach.speech.asr.engines import build_recognizer
 
 
-def serve(directory: Path, stdin: Any = None, stdout: Any = None) -> int:
+def serve(
+    directory: Path,
+    stdin: Any = None,
+    stdout: Any = None,
+    engine: str = DEFAULT_RECOGNIZER,
+    whisper_model: Path | None = None,
+    threads: int = DEFAULT_WHISPER_THREADS,
+    content_dir: Path = DEFAULT_CONTENT_DIR,
+) -> int:
     """The worker loop: recognise requests from stdin until it closes."""
     reader = stdin or sys.stdin.buffer
     writer = stdout or sys.stdout.buffer
-    recognizer = PocketsphinxRecognizer(directory)
     try:
+        recognizer = build_recognizer(engine, directory, whisper_model, threads, content_dir)
         recognizer.load()
         writer.write(b'{"ready": true}\n')
     except Exception as exc:  # reported to the parent, which logs it
@@ -49,11 +64,21 @@ def serve(directory: Path, stdin: Any = None, stdout: Any = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="pocketsphinx recognition worker")
+    parser = argparse.ArgumentParser(description="a speech recognition worker")
     parser.add_argument("--serve", type=Path, required=True, help="speech model folder")
+    parser.add_argument("--engine", choices=KNOWN_RECOGNIZERS, default=DEFAULT_RECOGNIZER)
+    parser.add_argument("--whisper-model", type=Path, default=None, help="a Whisper folder")
+    parser.add_argument("--threads", type=int, default=DEFAULT_WHISPER_THREADS)
+    parser.add_argument("--content", type=Path, default=DEFAULT_CONTENT_DIR, help="content folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    return serve(args.serve)
+    return serve(
+        args.serve,
+        engine=args.engine,
+        whisper_model=args.whisper_model,
+        threads=max(1, args.threads),
+        content_dir=args.content,
+    )
 
 
 if __name__ == "__main__":

@@ -51,6 +51,14 @@ class SpeechContent:
     barge_in_phrases: List[str] = field(default_factory=list)
     red_flag_phrases: List[str] = field(default_factory=list)
     condition_phrases: List[str] = field(default_factory=list)
+    # how the neural recogniser writes the domain's words it mishears -> the word
+    heard_as: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def hands_free_phrases(self) -> List[str]:
+        """What a routine accepts, said on its own: the routine and barge-in
+        phrases (the closed list a neural recogniser scores against the audio)."""
+        return list(dict.fromkeys([*self.routine_phrases, *self.barge_in_phrases]))
 
     @classmethod
     def load(cls, path: Path | None = None) -> SpeechContent:
@@ -71,6 +79,9 @@ class SpeechContent:
             barge_in_phrases=[str(p) for p in data.get("barge_in_phrases") or []],
             red_flag_phrases=[str(p) for p in data.get("red_flag_phrases") or []],
             condition_phrases=[str(p) for p in data.get("condition_phrases") or []],
+            heard_as={
+                str(k).lower(): str(v).lower() for k, v in (data.get("heard_as") or {}).items()
+            },
         )
 
 

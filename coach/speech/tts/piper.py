@@ -35,10 +35,15 @@ def packaged_voice() -> Tuple[Path, Path]:
 
 
 class PiperSynthesizer(SpeechSynthesizer):
-    """The offline neural voice; ``model`` None means the packaged one."""
+    """The offline neural voice; ``model`` None means the packaged one.
 
-    def __init__(self, model: Path | None = None) -> None:
+    ``varied`` False turns off the voice's random variation (its generator and
+    phoneme-width noise): the same text then gives the same samples, as tests
+    need; the coach's own voice keeps it (it sounds less flat)."""
+
+    def __init__(self, model: Path | None = None, varied: bool = True) -> None:
         self.model = model
+        self.varied = varied
         self._voice: Any = None
         self._lock = threading.Lock()
 
@@ -81,13 +86,20 @@ class PiperSynthesizer(SpeechSynthesizer):
                 raise SpeechError(f"piper could not load {model.name}: {exc}") from exc
             return self._voice
 
+    def _config(self) -> Any:
+        if self.varied:
+            return None  # the voice's own settings
+        from piper.config import SynthesisConfig
+
+        return SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+
     def synthesize(self, text: str) -> Audio:
         require_text(text)
         voice = self._load()
         buffer = io.BytesIO()
         try:
             with wave.open(buffer, "wb") as out:
-                voice.synthesize_wav(text, out)
+                voice.synthesize_wav(text, out, syn_config=self._config())
         except Exception as exc:  # anything the phonemizer or the model raises
             raise SpeechError(f"piper failed: {exc}") from exc
         data = buffer.getvalue()
