@@ -16,6 +16,7 @@ from coach.speech.listening import (
     BARGE_IN_MODE,
     CHECK_IN_COMMAND,
     HANDS_FREE,
+    HANDS_FREE_MIN_INTENT_CONFIDENCE,
     IDLE,
     MIN_CONFIDENCE,
     MODES,
@@ -96,8 +97,40 @@ def test_only_barge_in_needs_no_routine_status():
 
 
 def test_a_sure_recognition_is_taken():
-    assert next_step(heard("pause", COMMANDS), HANDS_FREE, first=True, last=False) is Step.TAKE
     assert next_step(heard("stop", BARGE_IN), QUESTION, first=False, last=False) is Step.TAKE
+    assert next_step(heard("stop", BARGE_IN), HANDS_FREE, first=False, last=True) is Step.TAKE
+
+
+def test_hands_free_asks_the_nlu_about_the_command_models_word_too():
+    # a pain report written as something else must still get the barge-in look
+    sure = heard("start with thirds", COMMANDS)
+    assert next_step(sure, HANDS_FREE, first=True, last=False) is Step.ASK_NLU
+
+
+async def test_hands_free_gives_the_barge_in_list_its_look_when_the_nlu_reads_no_command():
+    fakes = Fakes(
+        {
+            COMMANDS: heard("start with thirds", COMMANDS),
+            BARGE_IN: heard("stop it hurts", BARGE_IN),
+        },
+        {"start with thirds": "out_of_scope", "stop it hurts": RED_FLAG_INTENT},
+    )
+    outcome = await listen(
+        b"pcm", HANDS_FREE, status_of(RUNNING), fakes.recognize, fakes.read_intent
+    )
+    assert outcome.verdict is Verdict.ACT and outcome.text == "stop it hurts"
+
+
+async def test_hands_free_acts_only_on_what_the_nlu_is_sure_of():
+    garbled = heard("i like beat so in extra cheese", COMMANDS)
+    unsure = Reading(
+        "set_hold_duration", {"intent": {"name": "set_hold_duration", "confidence": 0.5}}
+    )
+    assert not is_routine_talk(unsure, HANDS_FREE_INTENTS, HANDS_FREE_MIN_INTENT_CONFIDENCE)
+    sure = Reading("routine_pause", {"intent": {"name": "routine_pause", "confidence": 0.97}})
+    assert is_routine_talk(sure, HANDS_FREE_INTENTS, HANDS_FREE_MIN_INTENT_CONFIDENCE)
+    outcome = decide(Heard(garbled), HANDS_FREE, echo=False, reading=unsure)
+    assert outcome.verdict is Verdict.NOT_UNDERSTOOD
 
 
 def test_push_to_talk_asks_the_nlu_about_the_command_models_word_unless_it_is_the_last():

@@ -76,7 +76,7 @@ HANDS_FREE_MIN_INTENT_CONFIDENCE = 0.8
 # Whisper's confidence is the geometric mean of its token probabilities (for a
 # closed list: of the phrase it scored against the audio, end of speech
 # included; ``coach.speech.asr.whisper``). WHISPER_BARS_PLACEHOLDER
-WHISPER_MIN_CONFIDENCE: Mapping[str, float] = {QUESTIONS: 0.4, COMMANDS: 0.5, BARGE_IN: 0.5}
+WHISPER_MIN_CONFIDENCE: Mapping[str, float] = {QUESTIONS: 0.4, COMMANDS: 0.6, BARGE_IN: 0.5}
 WHISPER_RED_FLAG_MIN_CONFIDENCE = 0.25
 
 BARS: Mapping[str, Mapping[str, float]] = {
@@ -200,16 +200,18 @@ class Step(str, Enum):
 def next_step(recognition: Recognition, mode: str, first: bool, last: bool) -> Step:
     """What one model's recognition means for the search.
 
-    In push-to-talk the command model's transcript counts only when the NLU
-    reads it as routine talk: that model forces a question into its own words,
-    confidently ("how do i stretch my psoas" heard as "how do i slipped my
-    psoas"), and a wrong answer is worse than the full model's second look
-    (bench/voice). The last model's word is final. Silence to the first model
+    The command model's transcript counts only when the NLU reads it as routine
+    talk (``routine_talk``): in push-to-talk that model forces a question into
+    its own words, confidently ("how do i stretch my psoas" heard as "how do i
+    slipped my psoas"), and a wrong answer is worse than the full model's
+    second look (bench/voice); hands-free, a pain report Whisper writes as
+    something else ("start with thirds" for a robotic "stop it hurts") must
+    still get the barge-in list's look. The last model's word is final. Silence to the first model
     (too little voiced audio) ends the search: no other model will hear more;
     voiced audio one engine made no words of goes on to the next look (a
     closed list, another engine)."""
     if recognition.accepted():
-        if mode == QUESTION and recognition.model == COMMANDS and not last:
+        if mode != BARGE_IN_MODE and recognition.model == COMMANDS and not last:
             return Step.ASK_NLU
         return Step.TAKE
     if first and not recognition.heard_speech and recognition.speech_seconds < MIN_SPEECH_SECONDS:
@@ -239,6 +241,15 @@ def is_routine_talk(
     confidence = reading.confidence
     sure = confidence is None or confidence >= min_intent_confidence
     return reading.intent in intents and sure
+
+
+def routine_talk(mode: str) -> Tuple[FrozenSet[str], float]:
+    """What the NLU must read in the command model's transcript for the search
+    to settle on it, and how sure: an open microphone acts on routine commands
+    and red flags only, surely; push-to-talk on any routine talk."""
+    if mode == HANDS_FREE:
+        return HANDS_FREE_INTENTS, HANDS_FREE_MIN_INTENT_CONFIDENCE
+    return ROUTINE_INTENTS, 0.0
 
 
 def needs_reading(heard: Heard, mode: str) -> bool:
@@ -323,7 +334,12 @@ class Readings:
 
 
 async def search(
-    samples: bytes, mode: str, status: str, recognize: RecognizeFn, readings: Readings
+    samples: bytes,
+    mode: str,
+    status: str,
+    recognize: RecognizeFn,
+    readings: Readings,
+    echoes: EchoFn = lambda transcript: False,
 ) -> Heard:
     """Recognise with the models the mode and the routine call for, in order,
     until one settles it (``next_step``); else a doubted red flag, else the
@@ -340,7 +356,9 @@ async def search(
         if step is Step.TAKE:
             return Heard(result)
         if step is Step.ASK_NLU:
-            if is_routine_talk(await readings.of(result.transcript), ROUTINE_INTENTS):
+            if mode != QUESTION and echoes(result.transcript):
+                return Heard(result)  # the coach's own words: ignored, unread
+            if is_routine_talk(await readings.of(result.transcript), *routine_talk(mode)):
                 return Heard(result)
             ruled_out = result
             continue
@@ -370,7 +388,7 @@ async def listen(
     """The outcome for one recording (16 kHz mono PCM) in ``mode``."""
     status = await routine_status() if asks_routine_status(mode) else IDLE
     readings = Readings(read)
-    heard = await search(samples, mode, status, recognize, readings)
+    heard = await search(samples, mode, status, recognize, readings, echoes)
     transcript = heard.recognition.transcript
     echo = bool(transcript) and echoes(transcript)
     outcome = decide(heard, mode, echo, readings.known(transcript))

@@ -56,14 +56,9 @@ SPOKEN_QUESTIONS = [
     (PIPER, 0, "how do I stretch my psoas", "how do i stretch my psoas"),
     ("en-us+m3", 150, "is it safe to massage my belly", "is it safe to massage my belly"),
     ("en-gb", 150, "how do I use a release tool", "how do i use a release tool"),
-    (PIPER, 0, "where is the psoas muscle", "where is the psoas muscle"),
+    (PIPER, 0, "where is the psoas muscle", "where's the psoas muscle"),
     ("en-us-nyc", 140, "how long should I hold the stretch", "how long should i hold this stretch"),
-    (
-        PIPER,
-        0,
-        "I take warfarin is psoas massage safe for me",
-        "i take warfarin is psoas massage safe for me",
-    ),
+    (PIPER, 0, "I'm pregnant can I stretch my psoas", "i'm pregnant can i stretch my psoas"),
 ]
 
 
@@ -98,7 +93,7 @@ def test_a_raw_audio_body_works_too(stack: Stack):
         mode="question",
     )
     assert code == 200 and body["status"] == "ok", body
-    assert (body["transcript"], body["recipient_id"]) == ("where is the psoas muscle", sender)
+    assert (body["transcript"], body["recipient_id"]) == ("where's the psoas muscle", sender)
 
 
 def test_parallel_voice_requests_are_all_answered(stack: Stack):
@@ -120,12 +115,12 @@ HANDS_FREE_VOICE = ("en-us+m3", 150)  # hears "stop" alone (the coach's voice do
 
 
 def say(stack: Stack, sender: str, text: str, mode: str, voice: Tuple[str, int]) -> Reply:
-    return post_voice(stack, espeak_wav(text, *voice), sender, mode)
+    return post_voice(stack, spoken_wav(text, *voice), sender, mode)
 
 
 def test_a_routine_started_and_controlled_by_voice(stack: Stack):
     sender = new_sender()
-    code, body = say(stack, sender, "begin the routine", "question", COACH_VOICE)
+    code, body = say(stack, sender, "begin the routine", "question", (PIPER, 0))
     assert code == 200 and body["status"] == "ok", body
     assert body["transcript"] == "begin the routine"
     assert last_routine(body["messages"])["status"] == "running"
@@ -185,7 +180,7 @@ def test_the_cues_of_a_routine_started_by_voice_come_over_socketio(stack: Stack)
     try:
         # short holds, typed (spoken durations are tested elsewhere)
         stack.send(sender, "make it 10 seconds")
-        code, body = say(stack, sender, "begin the routine", "question", COACH_VOICE)
+        code, body = say(stack, sender, "begin the routine", "question", (PIPER, 0))
         assert code == 200 and body["status"] == "ok", body
         started_at = time.time()
         # the replies to the voice message came back in the HTTP response...
