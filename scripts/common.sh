@@ -73,7 +73,7 @@ ensure_speech_models() {
 
 # Debian packages: espeak-ng (the offline voice) and ffmpeg (browsers' WebM,
 # OGG and MP4 recordings) to run; with "test", also Chromium and its driver for
-# the browser tests. Node.js serves as the npm client. Installs only what is
+# the browser tests and flite for the voice benchmark. Node.js serves as the npm client. Installs only what is
 # missing; sudo only when not root.
 ensure_system_packages() {
   local missing=() sudo=""
@@ -84,6 +84,8 @@ ensure_system_packages() {
   if [ "${1:-}" = "test" ]; then
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+    # another synthesizer's voices for bench/voice (held-out test voices)
+    command -v flite >/dev/null 2>&1 || missing+=(flite)
   fi
   [ "${#missing[@]}" -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then

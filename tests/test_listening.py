@@ -11,6 +11,7 @@ from typing import Dict, List
 import pytest
 
 from coach.intents import HANDS_FREE_INTENTS, RED_FLAG_INTENT, ROUTINE_INTENTS
+from coach.settings import WHISPER
 from coach.speech.asr.base import Recognition
 from coach.speech.listening import (
     BARGE_IN_MODE,
@@ -21,8 +22,10 @@ from coach.speech.listening import (
     MIN_CONFIDENCE,
     MODES,
     QUESTION,
+    QUESTION_MIN_INTENT_CONFIDENCE,
     RED_FLAG_MIN_CONFIDENCE,
     RUNNING,
+    SURE_QUESTION,
     UNREAD,
     Heard,
     Reading,
@@ -31,6 +34,7 @@ from coach.speech.listening import (
     Verdict,
     asks_routine_status,
     decide,
+    is_doubtful_question,
     is_routine_talk,
     listen,
     may_be_red_flag,
@@ -307,3 +311,45 @@ async def test_listen_over_the_coachs_voice_asks_neither_the_routine_nor_the_nlu
     outcome = await listen(b"pcm", BARGE_IN_MODE, no_status, fakes.recognize, fakes.read_intent)
     assert outcome.verdict is Verdict.ACT and outcome.text == "stop"
     assert fakes.models == [BARGE_IN] and fakes.read == [] and outcome.reading is None
+
+
+def whisper_heard(text: str, model: str, confidence: float) -> Recognition:
+    return Recognition(text, confidence, model, 1.0, WHISPER)
+
+
+def sure_of(intent: str, confidence: float) -> Reading:
+    return Reading(intent, {"intent": {"name": intent, "confidence": confidence}})
+
+
+async def test_a_doubtful_whisper_question_is_answered_only_when_the_nlu_is_sure():
+    doubtful = whisper_heard("i'll do my stretch my solo", QUESTIONS, SURE_QUESTION[WHISPER] - 0.1)
+    assert doubtful.accepted() and is_doubtful_question(doubtful)
+    unsure = decide(Heard(doubtful), QUESTION, echo=False, reading=sure_of("greet", 0.5))
+    assert unsure.verdict is Verdict.NOT_UNDERSTOOD
+    sure = sure_of("ask_psoas_stretch", QUESTION_MIN_INTENT_CONFIDENCE + 0.1)
+    assert decide(Heard(doubtful), QUESTION, echo=False, reading=sure).verdict is Verdict.ACT
+    # through the driver: the NLU is asked, once
+    fakes = Fakes({QUESTIONS: doubtful}, {})
+    outcome = await listen(b"pcm", QUESTION, status_of(IDLE), fakes.recognize, fakes.read_intent)
+    assert outcome.verdict is Verdict.ACT and fakes.read == [
+        doubtful.transcript
+    ]  # NLU: no confidence
+
+
+def test_a_sure_question_and_pocketsphinx_need_no_reading():
+    sure = whisper_heard("how do i stretch my psoas", QUESTIONS, SURE_QUESTION[WHISPER])
+    assert not needs_reading(Heard(sure), QUESTION)
+    assert not needs_reading(Heard(heard("how do i stretch my psoas", QUESTIONS)), QUESTION)
+
+
+async def test_pain_the_nlu_is_unsure_of_pauses_the_routine_hands_free():
+    garbled = whisper_heard("it's serving a lot", COMMANDS, 0.63)
+
+    async def read(text: str) -> Reading:
+        return sure_of(RED_FLAG_INTENT, 0.43)
+
+    async def recognize(samples: bytes, model: str) -> Recognition:
+        return garbled if model == COMMANDS else nothing(model)
+
+    outcome = await listen(b"pcm", HANDS_FREE, status_of(RUNNING), recognize, read)
+    assert outcome.verdict is Verdict.CHECK_IN and outcome.text == CHECK_IN_COMMAND

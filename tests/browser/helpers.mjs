@@ -1,5 +1,5 @@
 // Shared by the browser tests: Debian's Chromium driven by playwright-core,
-// spoken test audio made by espeak-ng at test time, screenshots kept under
+// spoken test audio made by espeak-ng or piper at test time, screenshots kept under
 // test-output/. The stack (Rasa + action server) is started by the pytest
 // wrapper (tests/integration/test_browser.py), which passes its URL.
 
@@ -84,25 +84,40 @@ export async function waitForBot(page, fragment, timeout = 30000) {
   );
 }
 
-// A WAV for the fake microphone: each part is a sentence spoken by espeak-ng
-// or a number of seconds of silence. 48 kHz mono 16-bit (a microphone's rate).
-export function speechWav(name, parts, { voice = "en-us", speed = 150 } = {}) {
+// A WAV for the fake microphone: each part is a sentence or a number of
+// seconds of silence. 48 kHz mono 16-bit (a microphone's rate). The voice is
+// an espeak-ng voice at `speed`, or "piper" (the neural voice, without its
+// random variation: python -m coach.tools.speak). `noise` (0 to 1): pink noise
+// over the whole recording at that amplitude, as a room with a fan or traffic
+// (0.25 is about 14 dB below piper's speech: a loud room).
+const PYTHON = process.env.PYTHON || path.join(process.cwd(), ".venv", "bin", "python");
+
+export function speechWav(name, parts, { voice = "en-us", speed = 150, noise = 0 } = {}) {
   const pieces = [];
   parts.forEach((part, index) => {
     const piece = path.join(scratch, `${name}-${index}.wav`);
     if (typeof part === "number") {
       execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-t", String(part), "-i", "anullsrc=r=48000:cl=mono", "-c:a", "pcm_s16le", piece]);
     } else {
-      const spoken = path.join(scratch, `${name}-${index}-espeak.wav`);
-      execFileSync("espeak-ng", ["-v", voice, "-s", String(speed), "-w", spoken, part]);
+      const spoken = path.join(scratch, `${name}-${index}-said.wav`);
+      execFileSync(PYTHON, ["-m", "coach.tools.speak", "--voice", voice, "--speed", String(speed), "--out", spoken, part]);
       execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-i", spoken, "-ar", "48000", "-ac", "1", "-c:a", "pcm_s16le", piece]);
     }
     pieces.push(piece);
   });
   const list = path.join(scratch, `${name}.txt`);
   execFileSync("sh", ["-c", `printf "file '%s'\\n" ${pieces.map((p) => `'${p}'`).join(" ")} > '${list}'`]);
+  const clean = path.join(scratch, `${name}-clean.wav`);
   const out = path.join(scratch, `${name}.wav`);
-  execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", list, "-c:a", "pcm_s16le", out]);
+  execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", list, "-c:a", "pcm_s16le", noise ? clean : out]);
+  if (noise) {
+    execFileSync("ffmpeg", [
+      "-loglevel", "error", "-y", "-i", clean,
+      "-f", "lavfi", "-i", `anoisesrc=color=pink:amplitude=${noise}:sample_rate=48000:seed=7`,
+      "-filter_complex", "[0:a][1:a]amix=inputs=2:duration=first:normalize=0",
+      "-ac", "1", "-c:a", "pcm_s16le", out,
+    ]);
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
-// Voice in a real browser: Chromium's fake microphone plays a WAV that
-// espeak-ng speaks at test time. Push-to-talk asks a question; a stretch
-// started by voice is followed hands-free, by voice alone.
+// Voice in a real browser: Chromium's fake microphone plays a WAV that piper
+// (the neural voice) or espeak-ng speaks at test time. Push-to-talk asks a
+// question; a stretch started by voice is followed hands-free, by voice alone;
+// a command is heard through a noisy room; pain is never dropped.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -16,7 +17,7 @@ async function widgetWithMicrophone(wav) {
 }
 
 test("a question asked by voice gets the right answer", async () => {
-  const wav = speechWav("question", [1, "how do i stretch my psoas", 4]);
+  const wav = speechWav("question", [1, "how do i stretch my psoas", 4], { voice: "piper" });
   const { browser, page } = await widgetWithMicrophone(wav);
   try {
     await page.click("#mic-button");
@@ -47,7 +48,9 @@ test("noise into the microphone gets 'I didn't catch that', never a guess", asyn
 test("a stretch started by voice is followed hands-free, by voice alone", async () => {
   // one tap on the microphone, then only the voice: the coach's own replies
   // play meanwhile, so "pause" may come as a barge-in over them
-  const wav = speechWav("hands-free", [1, "start the routine", 28, "pause", 9, "resume", 9, "stop", 6]);
+  const wav = speechWav("hands-free", [1, "start the routine", 28, "pause", 9, "resume", 9, "stop", 6], {
+    voice: "piper",
+  });
   const { browser, page } = await widgetWithMicrophone(wav);
   const status = () => page.evaluate(() => window.psoasCoach.routine?.status);
   try {
@@ -112,6 +115,27 @@ test("pain said hands-free mid-hold is acted upon, never 'didn't catch that'", a
     const said = page.locator("li.message.user", { hasText: "said by voice" });
     assert.match(await said.last().innerText(), /hurts/);
     await screenshot(page, "hands-free-pain");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a hands-free command is heard through a noisy room", async () => {
+  // pink noise about 14 dB below the voice for the whole recording, as a fan
+  // or traffic; the coach is muted, so the command goes as hands-free
+  const wav = speechWav("noisy-pause", [2, "pause", 8], { voice: "piper", noise: 0.25 });
+  const { browser, page } = await widgetWithMicrophone(wav);
+  try {
+    await page.click("#speaker-toggle");
+    await send(page, "start the routine");
+    await page.waitForFunction(() => window.psoasCoach.routine?.status === "running", null, { timeout: 30000 });
+    await page.click("#hands-free-toggle");
+    await page.waitForFunction(() => window.psoasCoach.routine?.status === "paused", null, { timeout: 40000 });
+    const log = await page.evaluate(() => window.psoasCoach.voiceLog);
+    const acted = log.filter((entry) => entry.status === "ok");
+    assert.equal(acted.length, 1, JSON.stringify(log));
+    assert.match(acted[0].transcript, /pause/);
+    await screenshot(page, "hands-free-noisy-pause");
   } finally {
     await browser.close();
   }

@@ -4,7 +4,7 @@ with playwright-core driving Debian's Chromium, against the real stack.
 They cover the web widget end to end (typed chat, the routine panel, a reload
 mid-routine, an unreachable server, accessibility basics), voice through a fake
 microphone (a question, noise, a stretch followed hands-free by voice alone,
-pain said mid-hold),
+a command through a noisy room, pain said mid-hold),
 and rasa-webchat, unmodified, talking to our socket.io channel. Screenshots of
 the main states land in test-output/browser/.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,12 @@ def test_in_chromium(stack: Stack, test_file: Path) -> None:
     result = subprocess.run(
         [node, "--test", "--test-concurrency=1", "--test-reporter=spec", str(test_file)],
         cwd=ROOT,
-        env={**os.environ, "COACH_URL": stack.url, "TEST_OUTPUT": str(OUTPUT)},
+        env={
+            **os.environ,
+            "COACH_URL": stack.url,
+            "TEST_OUTPUT": str(OUTPUT),
+            "PYTHON": sys.executable,  # speaks the test sentences (coach.tools.speak)
+        },
         capture_output=True,
         text=True,
         timeout=900,

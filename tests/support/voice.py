@@ -11,6 +11,8 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 import requests
 
+from coach.tools.speak import PIPER as PIPER  # the tests' voices
+from coach.tools.speak import spoken_wav as spoken_wav
 from coach.tools.stack import Stack
 
 VOICE = "/webhooks/voice/webhook"
@@ -90,17 +92,3 @@ def check_refusal(stack: Stack, body: Dict[str, Any], status: str) -> None:
     [message] = body["messages"]
     assert message["text"].startswith("I didn't catch that"), message
     check_audio_url(stack, message)
-
-
-PIPER = "piper"  # the coach's neural voice, as a test voice
-
-
-def spoken_wav(text: str, voice: str = "en-us", speed: int = 160) -> bytes:
-    """``text`` said by espeak-ng ``voice`` at ``speed``, or by piper (``PIPER``)."""
-    if voice == PIPER:
-        from coach.speech.tts.piper import PiperSynthesizer
-
-        return PiperSynthesizer(varied=False).synthesize(text).data
-    from coach.tools.speak import espeak_wav
-
-    return espeak_wav(text, voice, speed)

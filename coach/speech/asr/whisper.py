@@ -76,7 +76,10 @@ NOISE_CONFIDENCE = 0.3
 # data/, spoken by espeak-ng and piper; the rest goes to heard_as). Not for
 # commands: there it turns a bare "pause" into "psoas".
 QUESTION_PROMPT = "Questions about the psoas muscle."
-ALIGN_BATCH = 8  # phrases scored at once (larger batches cost more per phrase)
+ALIGN_BATCH = 8
+# a phrase of the closed list written as such: taken without scoring the
+# others (about 0.3 s saved on the commonest command)
+WRITTEN_PHRASE_CONFIDENCE = 0.99  # phrases scored at once (larger batches cost more per phrase)
 MIN_TOKEN_PROBABILITY = 1e-9
 
 
@@ -253,6 +256,10 @@ class WhisperRecognizer(SpeechRecognizer):
         self, model: str, encoded: Any, frames: int, text: str, tokens: Sequence[int]
     ) -> Choice:
         """The closed list's verdict on a recording Whisper wrote as ``text``."""
+        if text in self._lists[model]:
+            # written as one of the phrases: the common case ("stop", heard
+            # right), and no other phrase is likelier (bench/voice: none was)
+            return Choice(text, WRITTEN_PHRASE_CONFIDENCE)
         phrases = shortlist(self._lists[model], text)
         if not phrases:
             return Choice(None, 0.0)
