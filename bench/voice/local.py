@@ -9,28 +9,43 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from coach.settings import POCKETSPHINX, Settings
 from coach.speech.asr.audio_input import decode_wav, is_silent
-from coach.speech.asr.base import Recognition
-from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
+from coach.speech.asr.base import Recognition, SpeechRecognizer
+from coach.speech.asr.engines import build_recognizer
 
 
 class Local:
-    """The server's recogniser, in this process, on the same models (transcripts of
-    recordings the server did not act upon, and cross-checks)."""
+    """The server's recogniser (``engine``, as ``PSOAS_RECOGNIZER`` names it), in
+    this process, on the same models (transcripts of recordings the server did not
+    act upon, and cross-checks). One recogniser per thread: they are not
+    thread-safe."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, engine: str = POCKETSPHINX) -> None:
         self.directory = directory
-        self._mine = threading.local()  # one decoder per thread (not thread-safe)
+        self.engine = engine
+        # as the server's workers are given them (PSOAS_WHISPER_MODEL, ... if set)
+        self.settings = Settings.from_env()
+        self._mine = threading.local()
         self._cache: Dict[Tuple[str, str], Recognition] = {}
         self._lock = threading.Lock()
         self.seconds: Dict[str, List[float]] = defaultdict(list)
 
     @property
-    def recognizer(self) -> PocketsphinxRecognizer:
+    def recognizer(self) -> SpeechRecognizer:
         if not hasattr(self._mine, "recognizer"):
-            self._mine.recognizer = PocketsphinxRecognizer(self.directory)
-        recognizer: PocketsphinxRecognizer = self._mine.recognizer
-        return recognizer
+            settings = self.settings
+            recognizer = build_recognizer(
+                self.engine,
+                self.directory,
+                whisper_model=settings.whisper_model,
+                threads=settings.whisper_threads,
+                content_dir=settings.content_dir,
+            )
+            recognizer.load()
+            self._mine.recognizer = recognizer
+        mine: SpeechRecognizer = self._mine.recognizer
+        return mine
 
     def recognize(self, audio: bytes, model: str) -> Recognition:
         key = (hashlib.sha256(audio).hexdigest(), model)
@@ -39,7 +54,7 @@ class Local:
                 return self._cache[key]
         pcm = decode_wav(audio)
         if is_silent(pcm):
-            result = Recognition("", 0.0, model, 0.0)
+            result = Recognition("", 0.0, model, 0.0, engine=self.engine)
         else:
             started = time.perf_counter()
             result = self.recognizer.recognize(pcm.samples, model)

@@ -18,7 +18,8 @@ from typing import Any, Collection, Dict, List, Sequence, Tuple
 
 from bench.voice.config import MODELS
 from coach.intents import ROUTINE_INTENTS
-from coach.speech.listening import MIN_CONFIDENCE
+from coach.settings import POCKETSPHINX
+from coach.speech.listening import min_confidence
 from coach.speech.lm.names import COMMANDS, QUESTIONS
 
 RIGHT, WRONG, OOD = "right", "wrong", "ood"
@@ -182,13 +183,21 @@ def summarise(
     }
 
 
-def summarise_models(points: Dict[str, List[Point]], weights: Dict[str, float]) -> Any:
-    """Per model: tables, least cost and quiet thresholds (and variants)."""
-    out: Dict[str, Any] = {"weights": weights}
+def current_bars(engine: str = POCKETSPHINX) -> Dict[str, float]:
+    """The voice channel's bars now, per model, for recogniser ``engine``."""
+    return {model: min_confidence(model, engine) for model in MODELS}
+
+
+def summarise_models(
+    points: Dict[str, List[Point]], weights: Dict[str, float], engine: str = POCKETSPHINX
+) -> Any:
+    """Per model: tables, least cost and quiet thresholds (and variants), against the
+    bars of recogniser ``engine`` (its confidences mean something else)."""
+    out: Dict[str, Any] = {"weights": weights, "engine": engine}
     for model, pts in points.items():
         listening = model != QUESTIONS
         costs = (weights["wrong"], weights["ood_listening" if listening else "ood_questions"])
-        current = MIN_CONFIDENCE[model]
+        current = min_confidence(model, engine)
         out[model] = {"current": current, "all": summarise(pts, current, costs)}
         if model == COMMANDS:
             quiet = [p for p in pts if p.category != "echo"]

@@ -1,8 +1,9 @@
 """Phase 4, thresholds: per language model, the confidence of every recording and
 what acting on its transcript would have done (right, wrong, or a false accept of
 echo, chatter, noise). The model's own result comes from the server when the
-channel reported that model, else from an in-process PocketsphinxRecognizer on
-the same models; transcripts are typed over REST to judge them. The analysis of
+channel reported that model, else from the same recogniser in-process
+(``bench.voice.local``) on the same models; transcripts are typed over REST to
+judge them. Bars are the measured recogniser's (``min_confidence(model, engine)``). The analysis of
 those points (tables, least cost, a recommended MIN_CONFIDENCE) is
 ``bench.voice.thresholds``; this module gathers them, and compares push-to-talk
 during a routine under the channel's plan (gated) and two alternatives."""
@@ -14,10 +15,11 @@ from typing import Any, Callable, Dict, Iterable, List, Tuple
 
 from bench.voice import corpus
 from bench.voice import thresholds as th
-from bench.voice.audio import Voice
+from bench.voice.conditions import Speaker
 from bench.voice.config import BARGE, HANDS_FREE, MODELS, QUESTION, Record
 from bench.voice.context import Bench
 from bench.voice.corpus import Sentence
+from bench.voice.records import audio_of
 from bench.voice.thresholds import GATE
 from coach.speech.asr.base import Recognition
 from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
@@ -63,11 +65,11 @@ def barge_in_on_commands(b: Bench, sentences: List[Sentence]) -> Tuple[List[th.P
     should be acted upon; every other command must not be (a false accept)."""
     points: List[th.Point] = []
     stop_pause: Counter[str] = Counter()
-    tasks = [(v, s) for v in b.voices for s in sentences]
+    tasks = [(v, s) for v in b.speakers for s in sentences]
 
-    def one(task: Tuple[Voice, Sentence]) -> Tuple[Sentence, Recognition]:
-        voice, sentence = task
-        return sentence, b.local.recognize(voice.say(sentence.say), BARGE_IN)
+    def one(task: Tuple[Speaker, Sentence]) -> Tuple[Sentence, Recognition]:
+        speaker, sentence = task
+        return sentence, b.local.recognize(speaker.say(sentence.say), BARGE_IN)
 
     for sentence, result in b.pmap(one, tasks, "barge-in model on commands"):
         if sentence.intent in corpus.BARGE_IN_INTENTS:
@@ -93,6 +95,7 @@ def question_mode_in_routine(
     commands: List[Record],
     voices: List[str],
     levels: Dict[str, Dict[str, float]],
+    condition: str = "clean",
 ) -> Dict[str, Any]:
     """Push-to-talk during a routine: the channel tries the command model (its
     result taken only when the NLU reads it as routine talk: "gated"), then the
@@ -100,13 +103,14 @@ def question_mode_in_routine(
     ungated plan it had before, and with the question model alone (it holds
     every NLU example, the commands too), for questions and for commands, at
     each set of thresholds. Questions are judged by their reply in a fresh conversation,
-    commands by their effect mid-hold."""
-    qs = [r for r in questions if r["voice"] in voices and r["typed_ok"]]
-    cs = [r for r in commands if r["voice"] in voices and r["typed_ok"]]
-    plans = ("ungated: commands, barge-in, questions", "questions only", "now: gated")
+    commands by their effect mid-hold. ``voices`` under ``condition`` only."""
 
-    def audio(rec: Record) -> bytes:
-        return Voice.parse(rec["voice"]).say(corpus.make_sentence("", rec["text"], "q").say)
+    def chosen(rec: Record) -> bool:
+        return rec["voice"] in voices and rec["condition"] == condition and rec["typed_ok"]
+
+    qs = [r for r in questions if chosen(r)]
+    cs = [r for r in commands if chosen(r)]
+    plans = ("ungated: commands, barge-in, questions", "questions only", "now: gated")
 
     def outcomes(
         results: Dict[str, Recognition],
@@ -131,7 +135,7 @@ def question_mode_in_routine(
     def judged(rec: Record, typed: Callable[[str], Any], same: str) -> Dict[str, Tuple[str, ...]]:
         """Each plan's outcome; right when typing the transcript gives the same
         reply (``same_answer``) or effect (``same_effect``) as typing the words."""
-        clip = audio(rec)
+        clip = audio_of(rec)
         results = {m: b.local.recognize(clip, m) for m in MODELS}
         reference = typed(rec["ideal"])
 
@@ -146,7 +150,12 @@ def question_mode_in_routine(
     def on_command(rec: Record) -> Dict[str, Tuple[str, ...]]:
         return judged(rec, b.client.typed_effect, "same_effect")
 
-    result: Dict[str, Any] = {"voices": voices, "questions": len(qs), "commands": len(cs)}
+    result: Dict[str, Any] = {
+        "voices": voices,
+        "condition": condition,
+        "questions": len(qs),
+        "commands": len(cs),
+    }
     for kind, recs, fn in (("questions", qs, on_question), ("commands", cs, on_command)):
         found = b.pmap(fn, recs, f"question mode mid-routine ({kind})")
         for name, level in levels.items():
@@ -171,7 +180,7 @@ def analyse_thresholds(
         COMMANDS: domain_points(commands, "command") + ood_points(rejection, HANDS_FREE),
         BARGE_IN: domain_points(recall, "barge_in") + ood_points(rejection, BARGE) + other_commands,
     }
-    out = th.summarise_models(points, weights)
+    out = th.summarise_models(points, weights, b.recognizer)
     out["barge_in_holdout_stop_pause"] = stop_pause
     return out
 
@@ -181,8 +190,7 @@ def crosscheck(b: Bench, questions: List[Record], commands: List[Record], out: A
     server's transcript must give what the voice reply gave (sampled)."""
     checks: Counter[str] = Counter()
     for rec in [r for r in questions if r["status"] == "ok"][:: max(1, len(questions) // 25)]:
-        audio = Voice.parse(rec["voice"]).say(corpus.make_sentence("", rec["text"], "q").say)
-        local = b.local.recognize(audio, QUESTIONS)
+        local = b.local.recognize(audio_of(rec), QUESTIONS)
         checks["recognised"] += 1
         checks["same_transcript"] += local.transcript == rec["transcript"]
         typed = b.safe(b.client.typed_answer, rec["transcript"])
