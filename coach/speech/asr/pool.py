@@ -94,7 +94,9 @@ class RecognitionPool:
         async with self._starting:
             if self._idle is not None:
                 return
-            idle: asyncio.Queue[_Worker] = asyncio.Queue()
+            # last in, first out: a recording's second look (the barge-in list
+            # after the command model) goes to the worker that has just encoded it
+            idle: asyncio.Queue[_Worker] = asyncio.LifoQueue()
             started = await asyncio.gather(
                 *(self._spawn() for _ in range(self.size)), return_exceptions=True
             )

@@ -128,6 +128,7 @@ class WhisperRecognizer(SpeechRecognizer):
         self._lists: Dict[str, List[str]] = {}
         self._tokens: Dict[str, List[int]] = {}
         self._last: Tuple[bytes, Any, int] | None = None
+        self._written: Tuple[Tuple[bytes, str], Tuple[List[int], float, float]] | None = None
         self._lock = threading.Lock()
 
     # -- loading ---------------------------------------------------------------
@@ -237,7 +238,16 @@ class WhisperRecognizer(SpeechRecognizer):
     def _transcribe(self, encoded: Any, prompt: str = "") -> Tuple[List[int], float, float]:
         """What Whisper writes (after ``prompt``, as if it had been said before):
         its tokens, their mean log probability, and the probability of its
-        no-speech token."""
+        no-speech token (the last one is kept, as the encoding is)."""
+        assert self._last is not None  # encoded just before
+        key = (self._last[0], prompt)
+        if self._written is not None and self._written[0] == key:
+            return self._written[1]
+        written = self._write(encoded, prompt)
+        self._written = (key, written)
+        return written
+
+    def _write(self, encoded: Any, prompt: str) -> Tuple[List[int], float, float]:
         start = self._start
         if prompt:
             start = [self._tokenizer.sot_prev, *self._tokenizer.encode(" " + prompt), *self._start]
