@@ -34,10 +34,10 @@ from coach.intents import BARGE_IN_INTENTS
 from coach.speech.asr.audio_input import decode_wav
 from coach.speech.asr.base import Recognition
 from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
-from coach.speech.listening import MIN_CONFIDENCE
 from coach.speech.lm.build import build
 from coach.speech.lm.corpus import DECOY_BALANCE
 from coach.speech.lm.names import BARGE_IN
+from coach.speech.thresholds import MIN_CONFIDENCE
 
 VOICES = ("espeak:en-us:160", "espeak:en-us+m3:140", "flite:slt:1.0", "flite:rms:1.0")
 

@@ -38,8 +38,8 @@ from coach.intents import RED_FLAG_INTENT
 from coach.speech.asr.audio_input import decode_wav
 from coach.speech.asr.base import Recognition
 from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
-from coach.speech.listening import MIN_CONFIDENCE, RED_FLAG_MIN_CONFIDENCE
 from coach.speech.lm.names import COMMANDS
+from coach.speech.thresholds import MIN_CONFIDENCE, RED_FLAG_MIN_CONFIDENCE
 from coach.tools.stack import MODEL
 
 VOICES = ("espeak:en-us:160", "espeak:en-us+m3:140", "flite:slt:1.0", "flite:rms:1.0")

@@ -17,15 +17,10 @@ from coach.speech.listening import (
     BARGE_IN_MODE,
     CHECK_IN_COMMAND,
     HANDS_FREE,
-    HANDS_FREE_MIN_INTENT_CONFIDENCE,
     IDLE,
-    MIN_CONFIDENCE,
     MODES,
     QUESTION,
-    QUESTION_MIN_INTENT_CONFIDENCE,
-    RED_FLAG_MIN_CONFIDENCE,
     RUNNING,
-    SURE_QUESTION,
     UNREAD,
     Heard,
     Reading,
@@ -38,12 +33,19 @@ from coach.speech.listening import (
     is_routine_talk,
     listen,
     may_be_red_flag,
-    min_confidence,
     models_to_try,
     needs_reading,
     next_step,
 )
 from coach.speech.lm.names import BARGE_IN, COMMANDS, MODEL_NAMES, QUESTIONS
+from coach.speech.thresholds import (
+    HANDS_FREE_MIN_INTENT_CONFIDENCE,
+    MIN_CONFIDENCE,
+    QUESTION_MIN_INTENT_CONFIDENCE,
+    RED_FLAG_MIN_CONFIDENCE,
+    SURE_QUESTION,
+    min_confidence,
+)
 
 PAUSED = "paused"
 DOUBTED = (RED_FLAG_MIN_CONFIDENCE + MIN_CONFIDENCE[COMMANDS]) / 2

@@ -23,8 +23,8 @@ from coach.speech.asr.base import Recognition, RecognitionError
 from coach.speech.asr.pocketsphinx import PocketsphinxRecognizer
 from coach.speech.asr.transcript import tidy_transcript
 from coach.speech.asr.worker import serve
-from coach.speech.listening import MIN_CONFIDENCE
 from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
+from coach.speech.thresholds import MIN_CONFIDENCE
 from tests.support.recognition import espeak_pcm, fresh_speech_models, silence, white_noise
 from tests.support.speech import COACH_CUES, COACH_VOICE
 

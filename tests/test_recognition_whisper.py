@@ -15,8 +15,8 @@ import pytest
 from coach.settings import WHISPER
 from coach.speech.asr.base import RecognitionError
 from coach.speech.asr.whisper import WhisperRecognizer, written_form
-from coach.speech.listening import min_confidence
 from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
+from coach.speech.thresholds import min_confidence
 from tests.support.recognition import espeak_pcm, piper_pcm, silence, white_noise
 from tests.support.speech import COACH_CUES, COACH_VOICE
 

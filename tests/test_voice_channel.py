@@ -42,8 +42,9 @@ from coach.speech.asr.audio_input import (
 )
 from coach.speech.asr.base import RecognitionError
 from coach.speech.echo import RecentSpeech
-from coach.speech.listening import BARGE_IN_MODE, HANDS_FREE, MIN_CONFIDENCE, QUESTION
+from coach.speech.listening import BARGE_IN_MODE, HANDS_FREE, QUESTION
 from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
+from coach.speech.thresholds import MIN_CONFIDENCE
 from coach.speech.tts.cache import AudioCache
 from coach.speech.tts.espeak import EspeakSynthesizer
 from coach.speech.tts.service import SpeechService

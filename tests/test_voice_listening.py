@@ -11,14 +11,9 @@ from channels.voice import NOT_UNDERSTOOD, OK, RECOGNIZER_UNAVAILABLE
 from coach.intents import RED_FLAG_INTENT
 from coach.speech.asr.audio_input import NO_SPEECH
 from coach.speech.asr.base import Recognition, RecognitionError
-from coach.speech.listening import (
-    BARGE_IN_MODE,
-    HANDS_FREE,
-    MIN_CONFIDENCE,
-    QUESTION,
-    RED_FLAG_MIN_CONFIDENCE,
-)
+from coach.speech.listening import BARGE_IN_MODE, HANDS_FREE, QUESTION
 from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
+from coach.speech.thresholds import MIN_CONFIDENCE, RED_FLAG_MIN_CONFIDENCE
 from tests.support.voice_handler import (
     SENDER,
     FakeConversation,

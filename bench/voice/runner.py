@@ -33,8 +33,8 @@ from bench.voice.report import render
 from bench.voice.supervisor import Supervisor
 from bench.voice.tuning import analyse_thresholds, crosscheck, question_mode_in_routine
 from coach.settings import RECOGNIZER
-from coach.speech.listening import red_flag_min_confidence
 from coach.speech.lm.build import build as build_speech_models
+from coach.speech.thresholds import red_flag_min_confidence
 from coach.tools.stack import MODEL, ROOT, Stack
 
 # what the figures depend on beyond the commit: the recognisers' code and the

@@ -19,8 +19,8 @@ from typing import Any, Collection, Dict, List, Sequence, Tuple
 from bench.voice.config import MODELS
 from coach.intents import ROUTINE_INTENTS
 from coach.settings import POCKETSPHINX
-from coach.speech.listening import min_confidence
 from coach.speech.lm.names import COMMANDS, QUESTIONS
+from coach.speech.thresholds import min_confidence
 
 RIGHT, WRONG, OOD = "right", "wrong", "ood"
 TABLE_THRESHOLDS = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)

@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from coach.speech.asr.audio_input import MAX_SECONDS, MAX_UPLOAD_BYTES, decode_wav
-from coach.speech.listening import min_confidence
 from coach.speech.lm.names import COMMANDS
+from coach.speech.thresholds import min_confidence
 from coach.tools.speak import espeak_wav
 from coach.tools.stack import Stack
 from tests.support.socketio import Listener, has_text, routine_of

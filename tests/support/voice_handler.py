@@ -16,7 +16,8 @@ from channels.voice_request import VoiceRequest
 from coach.services import Services
 from coach.settings import Settings
 from coach.speech.asr.base import Recognition
-from coach.speech.listening import MIN_CONFIDENCE, QUESTION, UNREAD, Reading
+from coach.speech.listening import QUESTION, UNREAD, Reading
+from coach.speech.thresholds import MIN_CONFIDENCE
 
 SENDER = "conversation-1"
 

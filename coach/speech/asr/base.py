@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from coach.settings import POCKETSPHINX
 from coach.speech.asr.transcript import FUNCTION_WORDS
-from coach.speech.listening import min_confidence
+from coach.speech.thresholds import min_confidence
 
 
 @dataclass(frozen=True)

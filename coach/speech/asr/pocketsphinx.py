@@ -29,8 +29,8 @@ from coach.speech.asr.base import (
     SpeechRecognizer,
 )
 from coach.speech.asr.transcript import FILLERS, tidy_transcript, without_variants
-from coach.speech.listening import MIN_SPEECH_SECONDS
 from coach.speech.lm.names import CLOSED_MODELS, DICTIONARY, MODEL_NAMES, QUESTIONS, closed_form
+from coach.speech.thresholds import MIN_SPEECH_SECONDS
 
 
 class PocketsphinxRecognizer(SpeechRecognizer):

@@ -52,9 +52,9 @@ from coach.speech.asr.base import (
 )
 from coach.speech.asr.closed_list import Choice, Scored, choose, shortlist
 from coach.speech.asr.transcript import heard_as_pattern, tidy_written
-from coach.speech.listening import MIN_SPEECH_SECONDS
 from coach.speech.lm.corpus import SpeechContent, speech_content_path
 from coach.speech.lm.names import BARGE_IN, COMMANDS, MODEL_NAMES, QUESTIONS
+from coach.speech.thresholds import MIN_SPEECH_SECONDS
 
 logger = logging.getLogger(__name__)
 
