@@ -149,6 +149,7 @@ class RecognitionPool:
             raise ValueError(f"unknown language model {model!r}")
         await self.start()
         assert self._idle is not None
+        await self._heal_idle()
         try:
             worker = await asyncio.wait_for(self._idle.get(), QUEUE_TIMEOUT_SECONDS)
         except asyncio.TimeoutError as exc:
@@ -179,6 +180,23 @@ class RecognitionPool:
             speech_seconds=float(answer["speech_seconds"]),
             engine=str(answer.get("engine", self.engine)),
         )
+
+    async def _heal_idle(self) -> None:
+        """Replaces idle workers that died (killed, out of memory): taken last
+        in first out, a worker at the bottom might otherwise never be looked at."""
+        assert self._idle is not None
+        if all(w.alive for w in self._all):
+            return
+        idle: List[_Worker] = []
+        while not self._idle.empty():
+            idle.append(self._idle.get_nowait())
+        for worker in reversed(idle):  # the same order back
+            if not worker.alive:
+                try:
+                    worker = await self._fresh(worker)
+                except RecognitionError:
+                    logger.exception("could not restart a recognition worker")
+            self._idle.put_nowait(worker)
 
     async def _fresh(self, worker: _Worker) -> _Worker:
         """A new worker in place of ``worker`` (stopped)."""
