@@ -355,3 +355,17 @@ async def test_pain_the_nlu_is_unsure_of_pauses_the_routine_hands_free():
 
     outcome = await listen(b"pcm", HANDS_FREE, status_of(RUNNING), recognize, read)
     assert outcome.verdict is Verdict.CHECK_IN and outcome.text == CHECK_IN_COMMAND
+
+
+async def test_hands_free_never_starts_a_routine_over_a_running_one():
+    fakes = Fakes(
+        {
+            COMMANDS: heard("start with thirds", COMMANDS),
+            BARGE_IN: heard("stop it hurts", BARGE_IN),
+        },
+        {"start with thirds": "start_routine", "stop it hurts": RED_FLAG_INTENT},
+    )
+    outcome = await listen(
+        b"pcm", HANDS_FREE, status_of(RUNNING), fakes.recognize, fakes.read_intent
+    )
+    assert outcome.verdict is Verdict.ACT and outcome.text == "stop it hurts"

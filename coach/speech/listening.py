@@ -34,6 +34,7 @@ from coach.intents import (
     PAUSE,
     RED_FLAG_INTENT,
     ROUTINE_INTENTS,
+    START_ROUTINE_INTENT,
     WIDGET_BUTTONS,
 )
 from coach.routine.model import ACTIVE, Status
@@ -192,11 +193,13 @@ def is_routine_talk(
 
 
 def routine_talk(mode: str) -> Tuple[FrozenSet[str], float]:
-    """What the NLU must read in the command model's transcript for the search
-    to settle on it, and how sure: an open microphone acts on routine commands
-    and red flags only, surely; push-to-talk on any routine talk."""
+    """What the NLU must read in the command model's transcript (in a routine)
+    for the search to settle on it, and how sure: an open microphone acts on
+    routine commands and red flags only, surely, and never starts another
+    routine over a running one ("stop it hurts" written as "start with
+    thirds"); push-to-talk on any routine talk."""
     if mode == HANDS_FREE:
-        return HANDS_FREE_INTENTS, HANDS_FREE_MIN_INTENT_CONFIDENCE
+        return HANDS_FREE_INTENTS - {START_ROUTINE_INTENT}, HANDS_FREE_MIN_INTENT_CONFIDENCE
     return ROUTINE_INTENTS, 0.0
 
 

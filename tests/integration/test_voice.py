@@ -323,7 +323,7 @@ def test_a_recording_over_the_length_cap_is_413(stack: Stack):
 
 
 def test_a_missing_sender_gets_a_fresh_conversation(stack: Stack):
-    audio = espeak_wav("where is the psoas muscle")
+    audio = spoken_wav("where is the psoas muscle", PIPER)
     ids = []
     for _ in range(2):
         code, body = post_voice(stack, audio, sender=None)
