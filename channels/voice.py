@@ -2,7 +2,7 @@
 
 A thin Sanic adapter: it reads the request (``channels.voice_request``),
 decodes the audio, asks the listening policy (``coach.speech.listening``:
-which models, the NLU's check, the doubted red flag, the echo guard) what the
+which models, the NLU's check, pausing to check in, the echo guard) what the
 recording means, sends what is acted upon to the conversation and shapes the
 JSON reply.
 
@@ -21,7 +21,8 @@ too, for scripts and curl.
 Response (JSON, always): ``status``, ``transcript`` (what was acted upon; empty
 otherwise), ``confidence``, ``model``, ``recipient_id``, ``messages`` (the
 replies, each with ``text``, ``spoken``, ``audio_url`` and, in a routine,
-``routine``) and, when nothing was acted upon, ``detail``. Statuses:
+``routine``), ``detail`` when nothing was acted upon, and ``check_in``
+(``hurts``, ``unclear``) when a hold was paused to check in. Statuses:
 
 | status | HTTP | meaning |
 |---|---|---|
@@ -39,9 +40,8 @@ with audio), and nothing reaches the conversation. Audio decoding and
 recognition run in subprocesses and synthesis in a thread: the server's event
 loop never waits on them.
 
-Replies to a voice message go back in the HTTP response. Later replies, the
-timed cues of a routine started or changed by voice, go to the conversation's
-socket.io session, where the web widget is listening (``VoiceOutputChannel``).
+Replies go back in the HTTP response; later ones (a routine's timed cues) go to
+the conversation's socket.io session, where the widget listens (``VoiceOutputChannel``).
 """
 
 from __future__ import annotations
@@ -72,17 +72,8 @@ from coach.speech.asr.audio_input import (
     is_silent,
 )
 from coach.speech.asr.base import Recognition, RecognitionError
-from coach.speech.listening import (
-    IDLE,
-    UNREAD,
-    Outcome,
-    ReadFn,
-    Reading,
-    RecognizeFn,
-    Verdict,
-    listen,
-    read_nothing,
-)
+from coach.speech.heard import UNREAD, CheckIn, Outcome, Reading, Verdict
+from coach.speech.listening import IDLE, ReadFn, RecognizeFn, listen, read_nothing
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +110,11 @@ REFUSAL_STATUS = {
     Verdict.NOT_UNDERSTOOD: NOT_UNDERSTOOD,
     Verdict.IGNORE_ECHO: NOT_UNDERSTOOD,
 }
-# what the coach says before the conversation's "Paused" on a doubted red flag
-CHECK_IN_MESSAGE = "voice_doubted_red_flag"
+# what the coach says before the conversation's "Paused", per reason to check in
+CHECK_IN_MESSAGE = {
+    CheckIn.HURTS: "voice_doubted_red_flag",
+    CheckIn.UNCLEAR: "voice_unclear_check_in",
+}
 
 
 class VoiceOutputChannel(CollectingOutputChannel):
@@ -158,6 +152,8 @@ class VoiceResult:
     detail: str | None = None
     # as reported: the recognition's, unless the listening policy said otherwise
     confidence: float | None = None
+    # acted upon by pausing to check in: why (``CheckIn``)
+    check_in: str | None = None
 
     def __post_init__(self) -> None:
         if self.confidence is None and self.recognition is not None:
@@ -174,6 +170,8 @@ class VoiceResult:
         }
         if self.detail:
             out["detail"] = self.detail
+        if self.check_in:
+            out["check_in"] = self.check_in
         return out
 
     @property
@@ -224,7 +222,13 @@ class VoiceHandler:
 
         try:
             outcome = await listen(
-                pcm.samples, request.mode, status, self.recognize, self.read_intent, echoes
+                pcm.samples,
+                request.mode,
+                status,
+                self.recognize,
+                self.read_intent,
+                echoes,
+                self.services.pain_words.heard_in,
             )
         except RecognitionError as exc:
             logger.error("speech recognition failed: %s", exc)
@@ -243,14 +247,15 @@ class VoiceHandler:
         """Sends what the policy acts upon to the conversation; its replies so far
         come back in the response."""
         recognition = outcome.recognition
-        check_in = outcome.verdict is Verdict.CHECK_IN
+        # why it pauses to check in (None: it acts on what was said)
+        why = (outcome.check_in or CheckIn.HURTS) if outcome.verdict is Verdict.CHECK_IN else None
         metadata: Dict[str, Any] = {
             "confidence": recognition.confidence,
             "model": recognition.model,
             "mode": mode,
         }
-        if check_in:
-            metadata["doubted_red_flag"] = True
+        if why:
+            metadata.update(doubted_red_flag=why is CheckIn.HURTS, check_in=why.value)
         parse = outcome.reading.parse if outcome.reading else None
         output = VoiceOutputChannel(self.services.sessions)
         message = UserMessage(
@@ -266,12 +271,15 @@ class VoiceHandler:
         finally:
             output.detach()
         messages = [{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages]
-        if check_in:  # what it thought it heard, and what to do, before "Paused"
-            messages.insert(0, await self.content_message(CHECK_IN_MESSAGE))
+        if why:  # why it paused, and what to do, before "Paused"
+            messages.insert(0, await self.content_message(CHECK_IN_MESSAGE[why]))
         # what people say can be about their health: the words only at debug level
         logger.info("voice %s: ok (%s, %.2f)", sender, recognition.model, recognition.confidence)
         logger.debug("voice %s heard %r", sender, recognition.transcript)
-        return VoiceResult(OK, sender, recognition.transcript, recognition, messages)
+        checked = why.value if why else None
+        return VoiceResult(
+            OK, sender, recognition.transcript, recognition, messages, check_in=checked
+        )
 
     async def refuse(
         self,

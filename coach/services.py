@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from coach.sessions import LiveSessions
     from coach.speech.asr.pool import RecognitionPool
     from coach.speech.echo import RecentSpeech
+    from coach.speech.pain_words import PainWords
     from coach.speech.tts.service import SpeechService
 
 T = TypeVar("T")
@@ -51,6 +52,7 @@ class Services:
         recognition: RecognitionPool | None = None,
         echo: RecentSpeech | None = None,
         sessions: LiveSessions | None = None,
+        pain_words: PainWords | None = None,
     ) -> None:
         self._settings = settings
         self._built: Dict[str, Any] = {
@@ -64,6 +66,7 @@ class Services:
                 "recognition": recognition,
                 "echo": echo,
                 "sessions": sessions,
+                "pain_words": pain_words,
             }.items()
             if value is not None
         }
@@ -148,6 +151,13 @@ class Services:
         from coach.speech.echo import RecentSpeech
 
         return self._get("echo", RecentSpeech)
+
+    @property
+    def pain_words(self) -> PainWords:
+        """The words that, heard mid-hold, pause the routine (``content/speech.yml``)."""
+        from coach.speech.pain_words import PainWords
+
+        return self._get("pain_words", lambda: PainWords.load(self.settings.content_dir))
 
     @property
     def sessions(self) -> LiveSessions:

@@ -1,7 +1,9 @@
 """Check that ``bench/voice/holdout_speech.yml`` is held out: none of its phrases
 is a copy (case- and punctuation-insensitive, or the same spoken words once
 digits are spelled out) of a training example in ``data/*.yml`` or of a phrase
-of ``content/speech.yml``.
+of ``content/speech.yml``; and that the development set the listening bars are
+tuned on (``bench/voice/dev_speech.yml``) holds none of the held-out sentences
+(``holdout_speech.yml``, the chatter of ``bench/voice/corpus.py``).
 
     .venv/bin/python -m bench.voice.check_holdout_speech     # exit 1 on a copy
 """
@@ -15,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Sequence, Set
 
 import yaml
 
-from bench.voice.corpus import HOLDOUT_SPEECH, spoken_words
+from bench.voice.corpus import CHATTER, HOLDOUT_SPEECH, spoken_words
 from coach.speech.lm.training_data import parse_example
 from coach.tools.stack import ROOT
 
@@ -91,12 +93,27 @@ def copies(phrases: Dict[str, List[str]], known: Set[str]) -> List[str]:
     return found
 
 
+DEV_SPEECH = HOLDOUT_SPEECH.with_name("dev_speech.yml")
+
+
+def held_out_in_dev(phrases: Dict[str, List[str]], path: Path = DEV_SPEECH) -> List[str]:
+    """The development sentences that are held-out ones."""
+    held_out = known_forms([*(t for texts in phrases.values() for t in texts), *CHATTER])
+    dev = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [
+        f"{path.name} {group}: {text!r} is a held-out sentence"
+        for group, texts in dev.items()
+        for text in texts
+        if known_forms([str(text)]) & held_out
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     texts = list(training_texts(ROOT / "data"))
     speech = yaml.safe_load((ROOT / "content" / "speech.yml").read_text(encoding="utf-8"))
     texts += list(strings(speech))
     phrases = holdout_phrases()
-    found = copies(phrases, known_forms(texts))
+    found = copies(phrases, known_forms(texts)) + held_out_in_dev(phrases)
     for problem in found:
         print(problem)
     total = sum(len(v) for v in phrases.values())

@@ -84,6 +84,8 @@ class VoiceResult:
     ms: float
     all_audio: bool  # every message came with an audio URL
     detail: str = ""  # why nothing was acted upon
+    # acted upon by pausing to check in: why ("hurts", "unclear"; "" otherwise)
+    check_in: str = ""
 
     @property
     def acted(self) -> bool:
@@ -99,6 +101,7 @@ class VoiceResult:
             "ms": round(self.ms, 1),
             "all_audio": self.all_audio,
             "detail": self.detail,
+            "check_in": self.check_in,
         }
 
 
@@ -180,6 +183,7 @@ class Client:
             ms=ms,
             all_audio=bool(messages) and all(m.get("audio_url") for m in messages if m.get("text")),
             detail=str(data.get("detail") or ""),
+            check_in=str(data.get("check_in") or ""),
         )
 
     # -- conversations -----------------------------------------------------

@@ -57,9 +57,25 @@ def acted(row: Dict[str, Any]) -> str:
     return pct(row.get("acted", 0), row.get("n", 0)) if row else "n/a"
 
 
-def false_accepts_of(row: Dict[str, Any], kind: str) -> str:
-    cells = [v for k, v in row.get("sets", {}).items() if k.split(" ")[0] == kind]
-    return pct(sum(c[0] for c in cells), sum(c[1] for c in cells)) if cells else "n/a"
+# the open microphone's modes: push-to-talk chatter was asked on purpose, and
+# answering it ("I can help with the psoas...") is no false accept
+OPEN_MICROPHONE = ("hands_free", "barge_in")
+
+
+def false_accepts_of(row: Dict[str, Any], kind: str, modes: Sequence[str] = OPEN_MICROPHONE) -> str:
+    """Acted upon, of the ``kind`` recordings in ``modes``; with the share of
+    them that only paused the routine to check in, when any did."""
+    cells = [
+        v
+        for k, v in row.get("sets", {}).items()
+        if k.split(" ")[0] == kind and k.split(" ")[-1] in modes
+    ]
+    if not cells:
+        return "n/a"
+    n = sum(c[1] for c in cells)
+    text = pct(sum(c[0] for c in cells), n)
+    checked = sum(c[2] for c in cells if len(c) > 2)
+    return f"{text} ({pct(checked, n)} check-in)" if checked else text
 
 
 def command_rows(part: Dict[str, Any], name: str) -> List[Dict[str, Any]]:
@@ -76,7 +92,10 @@ def summary(md: Md, parts: Dict[str, Dict[str, Any]]) -> None:
     md.title("Summary per recogniser (every voice, every condition; synthetic)")
     md.text(
         "right / rejected / wrong; pain: share that paused or stopped the routine; "
-        "false accepts: share acted upon (every mode); latency: questions, 1 client",
+        "false accepts: share acted upon by the open microphone (hands-free and barge-in; "
+        "in brackets the share that only paused the routine to check in); "
+        "chatter, push-to-talk: answered (push-to-talk was pressed: an answer is expected); "
+        "latency: questions, 1 client",
         "",
     )
     md.head(
@@ -87,6 +106,7 @@ def summary(md: Md, parts: Dict[str, Dict[str, Any]]) -> None:
         "pain acted upon",
         "echo acted upon",
         "chatter acted upon",
+        "chatter, push-to-talk",
         "noise acted upon",
         "p50",
         "p95",
@@ -104,7 +124,8 @@ def summary(md: Md, parts: Dict[str, Dict[str, Any]]) -> None:
             acted(overall(rows_of(part, "pain"))),
             false_accepts_of(fa, "echo"),
             false_accepts_of(fa, "chatter"),
-            false_accepts_of(fa, "noise"),
+            false_accepts_of(fa, "chatter", ("question",)),
+            false_accepts_of(fa, "noise", (*OPEN_MICROPHONE, "question")),
             f"{latency['p50_ms']:.0f} ms" if latency else "n/a",
             f"{latency['p95_ms']:.0f} ms" if latency else "n/a",
             f"{memory['rss_mib']:.0f} MiB ({memory['workers']})" if memory else "n/a",
@@ -135,7 +156,9 @@ SIDE_BY_SIDE: Tuple[Tuple[str, Cell], ...] = (
     ),
     (
         "noise acted upon",
-        lambda p, c: false_accepts_of(overall(rows_of(p, "rejection", "by_clip"), c), "noise"),
+        lambda p, c: false_accepts_of(
+            overall(rows_of(p, "rejection", "by_clip"), c), "noise", (*OPEN_MICROPHONE, "question")
+        ),
     ),
 )
 
@@ -209,6 +232,7 @@ def pain(md: Md, parts: Dict[str, Dict[str, Any]]) -> None:
         "acted upon",
         "stopped",
         "paused",
+        "of which unclear speech",
         "acted upon, of typed",
     )
     for name, part in parts.items():
@@ -222,6 +246,7 @@ def pain(md: Md, parts: Dict[str, Dict[str, Any]]) -> None:
                 pct(r["acted"], n),
                 pct(r["stopped"], n),
                 pct(r["paused"], n),
+                pct(r.get("unclear", 0), n),
                 f"{pct(r['acted_of_typed'], r['typed_acts'])} of {r['typed_acts']}",
             )
     names = [n for n, p in parts.items() if "pain" in p]
@@ -258,13 +283,23 @@ def false_accepts(md: Md, parts: Dict[str, Dict[str, Any]]) -> None:
         if "rejection" not in part:
             continue
         md.title(f"Acted upon by set and mode, {name} (every condition)", 3)
-        md.head("recording", "mode", "n", "acted upon", "harmless", "echo guard", "examples")
+        md.head(
+            "recording",
+            "mode",
+            "n",
+            "acted upon",
+            "paused to check in",
+            "harmless",
+            "echo guard",
+            "examples",
+        )
         for r in part["rejection"]["rows"]:
             md.row(
                 r["set"],
                 r["mode"],
                 r["n"],
                 pct(r["acted"], r["n"]),
+                r.get("checked_in", 0),
                 r["harmless"],
                 r["stopped_by_echo_guard"],
                 "; ".join(r["examples"][:2]),

@@ -56,6 +56,8 @@ def pain(recs: List[Record]) -> Dict[str, Any]:
         "acted": sum(r["acted_upon"] for r in recs),
         "stopped": sum(r["routine_after"] == "stopped" for r in recs),
         "paused": sum(r["routine_after"] == "paused" for r in recs),
+        # paused because the recogniser could not make it out (not for its words)
+        "unclear": sum(r.get("check_in") == "unclear" for r in recs),
         "typed_acts": len(typed),
         "acted_of_typed": sum(r["acted_upon"] for r in typed),
         "errors": sum(r["status"] not in ("ok", "not_understood", "no_speech") for r in recs),
@@ -72,12 +74,14 @@ def recall(recs: List[Record]) -> Dict[str, Any]:
 
 
 def false_accepts(recs: List[Record]) -> Dict[str, Any]:
-    """Per recording set and mode (``echo hands_free`` ...): [acted upon, n]."""
+    """Per recording set and mode (``echo hands_free`` ...): [acted upon, n, of
+    which paused to check in]."""
     counts: Dict[str, List[int]] = {}
     for r in recs:
-        cell = counts.setdefault(f"{r['set']} {r['mode']}", [0, 0])
+        cell = counts.setdefault(f"{r['set']} {r['mode']}", [0, 0, 0])
         cell[0] += r["status"] == "ok"
         cell[1] += 1
+        cell[2] += bool(r.get("check_in"))
     return {"sets": counts, "n": len(recs), "acted": sum(r["status"] == "ok" for r in recs)}
 
 
@@ -129,6 +133,7 @@ def rejection_rows(records: List[Record]) -> List[Dict[str, Any]]:
                 "n": len(recs),
                 "acted": len(acted),
                 "harmless": sum(1 for r in acted if r["reply"]["intent"] in HARMLESS_INTENTS),
+                "checked_in": sum(1 for r in acted if r.get("check_in")),
                 "stopped_by_echo_guard": echo_guarded,
                 "examples": [
                     f"{r['text'][:40]!r} ({r['condition']}) -> {r['transcript']!r}"

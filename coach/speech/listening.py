@@ -13,8 +13,13 @@ recogniser and the NLU only what the policy needs:
    model's transcript counts only when the NLU reads it as routine talk; when
    no model is sure while a hold runs, one that the NLU reads as a red flag at
    the lower red-flag bar (a *doubted* red flag);
+   hands-free while a hold runs, speech nothing was sure of is not dropped
+   either: a pain word in what was written (``sounds_like_pain``), or words
+   the command model could not make out (``is_unclear``), pause the routine
+   and the coach checks in;
 3. the outcome (``decide``): ``ACT`` (send ``text`` to the conversation),
-   ``CHECK_IN`` (a doubted red flag: pause, and say what it sounded like),
+   ``CHECK_IN`` (a doubted red flag, a pain word or unclear speech mid-hold:
+   pause, and say why),
    ``IGNORE_ECHO`` (the coach's own words heard back), ``NOT_UNDERSTOOD``,
    ``NO_SPEECH``.
 
@@ -25,9 +30,8 @@ Every confidence bar of the voice input is in ``coach.speech.thresholds``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, FrozenSet, List, Mapping, Tuple
+from typing import TYPE_CHECKING, Awaitable, Callable, Dict, FrozenSet, List, Tuple
 
 from coach.intents import (
     HANDS_FREE_INTENTS,
@@ -38,6 +42,14 @@ from coach.intents import (
     WIDGET_BUTTONS,
 )
 from coach.routine.model import ACTIVE, Status
+from coach.speech.heard import (  # the values (also imported from here)
+    UNREAD,
+    CheckIn,
+    Heard,
+    Outcome,
+    Reading,
+    Verdict,
+)
 from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
 from coach.speech.thresholds import (  # the bars (also imported from here)
     HANDS_FREE_MIN_INTENT_CONFIDENCE,
@@ -45,6 +57,7 @@ from coach.speech.thresholds import (  # the bars (also imported from here)
     QUESTION_MIN_INTENT_CONFIDENCE,
     SURE_QUESTION,
     red_flag_min_confidence,
+    unclear_below,
 )
 
 if TYPE_CHECKING:
@@ -59,65 +72,6 @@ ACTIVE_STATUSES = frozenset(status.value for status in ACTIVE)
 
 # what a doubted red flag sends to the conversation: the pause button's message
 CHECK_IN_COMMAND = WIDGET_BUTTONS[PAUSE]
-
-
-# -- values -----------------------------------------------------------------
-@dataclass(frozen=True)
-class Reading:
-    """The NLU's reading of a transcript: its intent (None: the NLU could not
-    say) and, when it comes from Rasa, the whole parse, handed on with the
-    message so that Rasa does not parse the transcript again."""
-
-    intent: str | None = None
-    parse: Mapping[str, Any] | None = None
-
-    @property
-    def confidence(self) -> float | None:
-        """How sure the NLU is of the intent (None: it did not say)."""
-        value = ((self.parse or {}).get("intent") or {}).get("confidence")
-        return float(value) if isinstance(value, (int, float)) else None
-
-
-UNREAD = Reading()  # the NLU could not say (it is down, or not asked)
-
-
-class Verdict(str, Enum):
-    ACT = "act"  # send ``text`` to the conversation
-    CHECK_IN = "check_in"  # a doubted red flag: pause and check in
-    IGNORE_ECHO = "ignore_echo"  # the coach's own voice, heard back
-    NOT_UNDERSTOOD = "not_understood"  # speech, but not surely what the coach knows
-    NO_SPEECH = "no_speech"  # silence or noise
-
-
-@dataclass(frozen=True)
-class Heard:
-    """The recognition the search settled on, and how it found it."""
-
-    recognition: Recognition
-    # below its model's bar, but read as a red flag while a hold runs
-    doubted_red_flag: bool = False
-    # its model was sure, the NLU read no routine talk in it (push-to-talk in a
-    # routine, the command model), and no later model was sure of anything
-    ruled_out: bool = False
-
-
-@dataclass(frozen=True)
-class Outcome:
-    verdict: Verdict
-    recognition: Recognition
-    # why nothing is acted upon (for the log and the reply); empty otherwise
-    detail: str = ""
-    # ACT and CHECK_IN: what goes to the conversation
-    text: str = ""
-    # ACT: the NLU's reading of ``text``, when the policy asked for it
-    reading: Reading | None = None
-    # the confidence reported with the reply: none for a transcript the NLU
-    # ruled out (it was not what anything was decided on)
-    confidence: float = 0.0
-
-    @property
-    def acted(self) -> bool:
-        return self.verdict in (Verdict.ACT, Verdict.CHECK_IN)
 
 
 # -- the policy, pure -------------------------------------------------------
@@ -180,6 +134,22 @@ def may_be_red_flag(recognition: Recognition, status: str) -> bool:
     )
 
 
+def is_unclear(recognition: Recognition, status: str) -> bool:
+    """Speech the command model heard while a hold runs but could not make out:
+    words, but below the engine's unclear bar (``thresholds.UNCLEAR_BELOW``;
+    none for an engine without one). A pain report Whisper cannot make out
+    ("oh child child" for a robotic "ouch ouch ouch") must not be met with "I
+    didn't catch that" while the hold goes on; words it wrote out clearly and
+    the NLU read as no routine talk ("can you pass me the remote") are the
+    room's, and leave the routine alone."""
+    return (
+        status == RUNNING
+        and recognition.model == COMMANDS
+        and recognition.says_something
+        and recognition.confidence < unclear_below(recognition.engine)
+    )
+
+
 def is_routine_talk(
     reading: Reading | None, intents: FrozenSet[str], min_intent_confidence: float = 0.0
 ) -> bool:
@@ -210,7 +180,11 @@ def needs_reading(heard: Heard, mode: str) -> bool:
     answered only when the NLU is sure of it (``is_doubtful_question``)."""
     if mode == QUESTION:
         return is_doubtful_question(heard.recognition)
-    return mode == HANDS_FREE and heard.recognition.model != BARGE_IN and not heard.doubted_red_flag
+    return (
+        mode == HANDS_FREE
+        and heard.recognition.model != BARGE_IN
+        and not (heard.doubted_red_flag or heard.unclear)
+    )
 
 
 def is_doubtful_question(recognition: Recognition) -> bool:
@@ -245,7 +219,7 @@ def decide(heard: Heard, mode: str, echo: bool, reading: Reading | None = None) 
             "not routine talk, and no other model was sure",
             confidence=0.0,
         )
-    if not heard.doubted_red_flag and not recognition.accepted():
+    if not (heard.doubted_red_flag or heard.unclear) and not recognition.accepted():
         return Outcome(
             Verdict.NOT_UNDERSTOOD,
             recognition,
@@ -256,8 +230,15 @@ def decide(heard: Heard, mode: str, echo: bool, reading: Reading | None = None) 
         # an open microphone heard the coach's own words: never a command
         detail = "that was the coach's own voice"
         return Outcome(Verdict.IGNORE_ECHO, recognition, detail, confidence=confidence)
-    if heard.doubted_red_flag:
-        return Outcome(Verdict.CHECK_IN, recognition, text=CHECK_IN_COMMAND, confidence=confidence)
+    if heard.doubted_red_flag or heard.unclear:
+        why = CheckIn.HURTS if heard.doubted_red_flag else CheckIn.UNCLEAR
+        return Outcome(
+            Verdict.CHECK_IN,
+            recognition,
+            text=CHECK_IN_COMMAND,
+            check_in=why,
+            confidence=confidence,
+        )
     if mode == QUESTION and needs_reading(heard, mode) and not is_sure_reading(reading):
         detail = "not sure what was asked"
         return Outcome(Verdict.NOT_UNDERSTOOD, recognition, detail, confidence=confidence)
@@ -285,6 +266,8 @@ ReadFn = Callable[[str], Awaitable[Reading]]
 StatusFn = Callable[[], Awaitable[str]]
 # whether a transcript repeats what the coach said lately
 EchoFn = Callable[[str], bool]
+# whether a transcript has a pain word in it ("it stings", "ow my knee")
+PainFn = Callable[[str], bool]
 
 
 async def read_nothing(text: str) -> Reading:
@@ -314,15 +297,18 @@ async def search(
     recognize: RecognizeFn,
     readings: Readings,
     echoes: EchoFn = lambda transcript: False,
+    sounds_like_pain: PainFn = lambda transcript: False,
 ) -> Heard:
     """Recognise with the models the mode and the routine call for, in order,
-    until one settles it (``next_step``); else a doubted red flag, else the
-    last one that heard speech."""
+    until one settles it (``next_step``); else a doubted red flag or (hands-free
+    while a hold runs) a pain word or unclear speech (``pause_to_check_in``),
+    else the last one that heard speech."""
     plan = models_to_try(mode, status)
     first: Recognition | None = None
     last_heard: Recognition | None = None
     ruled_out: Recognition | None = None
     doubted: List[Recognition] = []
+    unsure: List[Recognition] = []  # free transcripts nothing was sure of
     for index, model in enumerate(plan):
         result = await recognize(samples, model)
         first = first or result
@@ -339,20 +325,47 @@ async def search(
                 # pain, but the NLU is not sure: pause and check in, never drop it
                 return Heard(result, doubted_red_flag=True)
             ruled_out = result
+            unsure.append(result)
             continue
         if result.heard_speech:
             last_heard = result
             if may_be_red_flag(result, status):
                 doubted.append(result)
+            if result.model != BARGE_IN:
+                unsure.append(result)
     for result in doubted:
         if (await readings.of(result.transcript)).intent == RED_FLAG_INTENT:
             return Heard(result, doubted_red_flag=True)
+    if mode == HANDS_FREE:
+        checked = pause_to_check_in(unsure, status, echoes, sounds_like_pain)
+        if checked is not None:
+            return checked
     if last_heard is not None:
         return Heard(last_heard)
     if ruled_out is not None:
         return Heard(ruled_out, ruled_out=True)
     assert first is not None  # every plan has a model
     return Heard(first)  # voiced, but no model made words of it
+
+
+def pause_to_check_in(
+    unsure: List[Recognition], status: str, echoes: EchoFn, sounds_like_pain: PainFn
+) -> Heard | None:
+    """Hands-free, what nothing was sure of that still pauses the hold: a pain
+    word in a free transcript heard at the red-flag bar (the coach's own words
+    heard back excepted), else a transcript the command model could not make
+    out. None: the routine goes on."""
+    if status != RUNNING:
+        return None
+    mine = [r for r in unsure if not echoes(r.transcript)]
+    for result in mine:
+        heard_enough = result.accepted(red_flag_min_confidence(result.engine))
+        if heard_enough and sounds_like_pain(result.transcript):
+            return Heard(result, doubted_red_flag=True)
+    for result in mine:
+        if is_unclear(result, status):
+            return Heard(result, unclear=True)
+    return None
 
 
 async def listen(
@@ -362,11 +375,12 @@ async def listen(
     recognize: RecognizeFn,
     read: ReadFn = read_nothing,
     echoes: EchoFn = lambda transcript: False,
+    sounds_like_pain: PainFn = lambda transcript: False,
 ) -> Outcome:
     """The outcome for one recording (16 kHz mono PCM) in ``mode``."""
     status = await routine_status() if asks_routine_status(mode) else IDLE
     readings = Readings(read)
-    heard = await search(samples, mode, status, recognize, readings, echoes)
+    heard = await search(samples, mode, status, recognize, readings, echoes, sounds_like_pain)
     transcript = heard.recognition.transcript
     echo = bool(transcript) and echoes(transcript)
     outcome = decide(heard, mode, echo, readings.known(transcript))

@@ -67,6 +67,18 @@ RED_FLAG_BARS: Mapping[str, float] = {
     WHISPER: WHISPER_RED_FLAG_MIN_CONFIDENCE,
 }
 
+# Hands-free while a hold runs, a command-model transcript below this (words,
+# but not made out) pauses the routine and the coach checks in, rather than
+# "I didn't catch that" while the hold goes on: a pain report the recogniser
+# garbles ("oh child child" for "ouch ouch ouch") must not be dropped. Tuned on
+# the development set alone (bench/voice/dev_speech.yml, two dev voices, clean,
+# pink noise 10 dB and room; ``python -m bench.voice.tune_unclear``): at 0.4 it
+# pauses for 16 more of 120 pain recordings (and a pain word, ``PainWords``,
+# for 17 more) and for 3 of 120 chatter recordings; at 0.5 for 28 and 14, at
+# 0.6 for 37 and 29. An engine without a bar here never pauses on unclear
+# speech (pocketsphinx: its domain model writes everything as domain words).
+UNCLEAR_BELOW: Mapping[str, float] = {WHISPER: 0.4}
+
 
 MIN_SPEECH_SECONDS = 0.15  # less voiced audio than this: nothing was said
 
@@ -79,3 +91,9 @@ def min_confidence(model: str, engine: str = POCKETSPHINX) -> float:
 def red_flag_min_confidence(engine: str = POCKETSPHINX) -> float:
     """The lowest confidence at which a red flag heard mid-hold pauses the routine."""
     return RED_FLAG_BARS.get(engine, RED_FLAG_MIN_CONFIDENCE)
+
+
+def unclear_below(engine: str = POCKETSPHINX) -> float:
+    """Below this, a hands-free command-model transcript mid-hold was not made
+    out (0: the engine has no such bar)."""
+    return UNCLEAR_BELOW.get(engine, 0.0)

@@ -53,6 +53,9 @@ class SpeechContent:
     condition_phrases: List[str] = field(default_factory=list)
     # how the neural recogniser writes the domain's words it mishears -> the word
     heard_as: Dict[str, str] = field(default_factory=dict)
+    # heard mid-hold in what nothing was sure of: pause and check in
+    # (coach/speech/pain_words.py)
+    pain_words: List[str] = field(default_factory=list)
 
     @property
     def hands_free_phrases(self) -> List[str]:
@@ -82,6 +85,7 @@ class SpeechContent:
             heard_as={
                 str(k).lower(): str(v).lower() for k, v in (data.get("heard_as") or {}).items()
             },
+            pain_words=[str(w).lower() for w in data.get("pain_words") or []],
         )
 
 
