@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import Dict, Sequence
 
 from bench.voice import corpus
@@ -109,6 +110,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="held-out commands per intent, of each set (default 5)",
     )
     parser.add_argument("--chatter-voices", nargs="+", default=None)
+    parser.add_argument(
+        "--pain", type=int, default=None, help="pain phrases, spread over the 30 (default all)"
+    )
+    parser.add_argument(
+        "--chatter", type=int, default=None, help="chatter sentences (default all 28)"
+    )
     parser.add_argument("--latency-requests", type=int, default=None, help="default 30")
     parser.add_argument("--jobs", type=int, default=2, help="clients for the accuracy runs")
     parser.add_argument("--tag", default="", help="results in bench/out/voice-TAG-*.json")
@@ -177,7 +184,10 @@ def config_of(args: argparse.Namespace) -> Config | None:
         latency_requests=args.latency_requests or (10 if args.quick else 30),
         output=Output(args.tag),
         weights=weights_of(args),
-        sizes=QUICK_SIZES if args.quick else Sizes(),
+        sizes=replace(
+            QUICK_SIZES if args.quick else Sizes(),
+            **{k: v for k, v in (("pain", args.pain), ("chatter", args.chatter)) if v is not None},
+        ),
         local_checks="thresholds" in phases or not args.quick,
     )
 
