@@ -47,6 +47,7 @@ the conversation's socket.io session, where the widget listens (``VoiceOutputCha
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List
 
@@ -205,6 +206,7 @@ class VoiceHandler:
 
     async def handle(self, request: VoiceRequest) -> VoiceResult:
         sender = request.sender
+        arrived = time.monotonic()
         if not request.audio:
             return await self.refuse(sender, MISSING_AUDIO, "no audio in the request")
         try:
@@ -217,8 +219,10 @@ class VoiceHandler:
         async def status() -> str:
             return await self.routine_status(sender)
 
+        began = arrived - pcm.seconds  # an echo of the coach: playing by then
+
         def echoes(transcript: str) -> bool:
-            return self.services.echo.echoes(sender, transcript)
+            return self.services.echo.echoes(sender, transcript, now=began)
 
         try:
             outcome = await listen(

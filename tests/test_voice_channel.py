@@ -10,6 +10,7 @@ parts: tests/test_voice_request.py.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -295,6 +296,16 @@ async def test_the_coachs_own_words_heard_back_are_not_acted_upon(mode: str):
     result = await handler.handle(request(mode=mode))
     assert result.status == NOT_UNDERSTOOD and conversation.received == []
     assert "own voice" in (result.detail or "")
+
+
+async def test_the_coachs_words_said_by_a_person_after_it_fell_silent_are_acted_upon():
+    recent = RecentSpeech()
+    recent.add(SENDER, "Hold for 30 seconds.", now=time.monotonic() - 10)  # heard for ~4 s
+    recognizer = FakeRecognizer(**{COMMANDS: heard("hold for 30 seconds", COMMANDS)})
+    conversation = FakeConversation()
+    handler = VoiceHandler(conversation, recognizer, Routine(True), quiet(echo=recent))
+    result = await handler.handle(request(mode=HANDS_FREE))
+    assert result.status == OK and conversation.received[0].text == "hold for 30 seconds"
 
 
 async def test_push_to_talk_is_never_taken_for_an_echo():

@@ -4,6 +4,7 @@ store), and routine conversations set up mid-hold."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import threading
@@ -11,10 +12,12 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import wave
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Tuple
 
 from bench.voice.corpus import mask_digits
+from coach.speech.echo import ECHO_TAIL_SECONDS, playback_seconds
 from coach.tools.stack import Stack
 
 ACTIVE = ("running", "paused")
@@ -105,6 +108,12 @@ class VoiceResult:
         }
 
 
+def wav_length(audio: bytes) -> float:
+    """Seconds of a WAV (the bench's recordings)."""
+    with wave.open(io.BytesIO(audio)) as wav:
+        return wav.getnframes() / float(wav.getframerate())
+
+
 def new_sender(kind: str) -> str:
     return f"vb-{kind}-{uuid.uuid4().hex[:12]}"
 
@@ -128,9 +137,12 @@ def multipart(fields: Dict[str, str], audio: bytes) -> Tuple[bytes, str]:
 class Client:
     """One running stack, seen from outside (thread-safe)."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, jobs: int = 2) -> None:
         self.stack = stack
         self.db = stack.workdir / "trackers.db"
+        # recordings sent once the coach has finished (``after_the_coach``): many
+        # conversations wait at once, ``jobs`` of them speak at once
+        self._speaking = threading.BoundedSemaphore(max(1, jobs))
         self._answers: Dict[str, Reply] = {}
         self._effects: Dict[str, Reply] = {}
         self._lock = threading.Lock()
@@ -247,12 +259,27 @@ class Client:
         return result
 
     def voice_mid_hold(self, audio: bytes, mode: str) -> VoiceResult:
-        """A recording in a fresh routine, mid-hold."""
+        """A recording in a fresh routine, mid-hold: hands-free, said once the
+        coach has finished (``after_the_coach``); barge-in, over it."""
         sender = new_sender("voice-hold")
-        self.start_hold(sender)
-        result = self.voice(sender, audio, mode)
+        said = self.start_hold(sender)
+        if mode == "hands_free":
+            result = self.after_the_coach(sender, said, audio)
+        else:
+            result = self.voice(sender, audio, mode)
         self.stop_routine(sender)
         return result
+
+    def after_the_coach(self, sender: str, said: List[Dict[str, Any]], audio: bytes) -> VoiceResult:
+        """A hands-free recording that begins once what the coach ``said`` has
+        been spoken and its echo is over, as the widget sends it (what is said
+        over the coach goes as barge-in): the server's own estimate of how long
+        it is heard (``coach.speech.echo``), then the recording's length."""
+        spoken = [str(m.get("spoken") or m.get("text") or "") for m in said]
+        wait = sum(playback_seconds(s) for s in spoken) + ECHO_TAIL_SECONDS + 0.3
+        time.sleep(wait + wav_length(audio))
+        with self._speaking:
+            return self.voice(sender, audio, "hands_free")
 
 
 class HoldPool:

@@ -37,4 +37,4 @@ def run_commands(b: Bench, sets: List[Tuple[str, List[Sentence]]]) -> List[Recor
         return rec
 
     log(f"commands: {len(tasks)} recordings (hands_free, mid-hold)")
-    return b.pmap(one, tasks, "commands")
+    return b.pmap(one, tasks, "commands", threads=b.waiting_threads)

@@ -45,9 +45,17 @@ class Bench:
         """``fn(item)``, run again after a stack restart if the stack died."""
         return self.supervisor.run(fn, item) if self.supervisor else fn(item)
 
-    def pmap(self, fn: Callable[[T], R], items: Sequence[T], label: str) -> List[R]:
-        """``fn`` over ``items`` on ``jobs`` threads, in order, with progress on stderr
-        (each item run again after a stack restart)."""
+    @property
+    def waiting_threads(self) -> int:
+        """Threads for phases whose recordings wait for the coach to finish
+        (``Client.after_the_coach``): ``jobs`` of them speak at once."""
+        return self.jobs * 8
+
+    def pmap(
+        self, fn: Callable[[T], R], items: Sequence[T], label: str, threads: int | None = None
+    ) -> List[R]:
+        """``fn`` over ``items`` on ``threads`` (``jobs``) threads, in order, with
+        progress on stderr (each item run again after a stack restart)."""
         if not items:
             return []
         done = 0
@@ -63,5 +71,5 @@ class Bench:
                     log(f"  {label}: {done}/{len(items)} ({time.perf_counter() - started:.0f} s)")
             return result
 
-        with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, threads or self.jobs)) as pool:
             return list(pool.map(run, items))

@@ -51,8 +51,8 @@ def run_pain(b: Bench, sentences: List[Sentence]) -> List[Record]:
         speaker, sentence = task
         audio = speaker.say(sentence.say)
         sender = new_sender("pain")
-        b.client.start_hold(sender)
-        result = b.client.voice(sender, audio, HANDS_FREE)
+        said = b.client.start_hold(sender)
+        result = b.client.after_the_coach(sender, said, audio)
         status = result.reply.routine[0] if result.reply.routine else None
         if status is None:
             status = tracked_status(b, sender) if result.acted else "running"
@@ -66,4 +66,4 @@ def run_pain(b: Bench, sentences: List[Sentence]) -> List[Record]:
         return rec
 
     log(f"pain: {len(tasks)} recordings (hands_free, mid-hold)")
-    return b.pmap(one, tasks, "pain")
+    return b.pmap(one, tasks, "pain", threads=b.waiting_threads)

@@ -175,7 +175,7 @@ def run_recognizer(config: Config, recognizer: str, speech: Path, sets: Sets) ->
             supervisor = Supervisor(stack)
             supervisor.start()
             b = Bench(
-                Client(stack),
+                Client(stack, config.jobs),
                 Local(speech, recognizer),
                 config.voices,
                 config.jobs,
