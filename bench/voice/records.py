@@ -39,7 +39,8 @@ def judge(
     same: Callable[[Reply, Reply], bool],
     typed: Callable[[str], Reply],
 ) -> None:
-    """The outcome as the channel decided (right, wrong, rejected, error); then, for
+    """The outcome as the channel decided (right, wrong, rejected, error; a pause
+    to check in is right when a pause was asked for, else rejected); then, for
     ``model`` alone, the transcript whatever the confidence, the outcome if it had
     been acted upon, and the word errors. The channel may have tried several
     models (it reports the one it acted upon, or the last one it tried): the
@@ -47,7 +48,11 @@ def judge(
     from the in-process recogniser (unless the run skips those: then only the
     outcome)."""
     reply = Reply(rec["reply"]["intent"], tuple(rec["reply"]["texts"]), rec["reply"]["routine"])
-    if rec["status"] == "ok":
+    if rec["status"] == "ok" and rec.get("check_in"):
+        # paused to check in: right when a pause is what was asked for, else the
+        # command was not carried out (rejected; the hold waits for "resume")
+        rec["outcome"] = th.RIGHT if reply.routine == ref.routine else "rejected"
+    elif rec["status"] == "ok":
         rec["outcome"] = th.RIGHT if same(reply, ref) else th.WRONG
     else:
         rec["outcome"] = "rejected" if rec["status"] in REJECTED_STATUSES else "error"
