@@ -12,6 +12,7 @@ from bench.voice.conditions import CONDITIONS
 from bench.voice.config import TUNED_VOICE
 from bench.voice.corpus import NLU_HOLDOUT_SET, SPEECH_HOLDOUT_SET
 from bench.voice.markdown import Md, pct
+from bench.voice.matrix import matrices
 from bench.voice.rows import ALL
 
 SYNTHETIC = (
@@ -366,6 +367,7 @@ def render(results: Dict[str, Any]) -> str:
     if meta.get("failed"):
         md.text("", f"**No results** (the stack failed, see the log): {', '.join(meta['failed'])}")
     summary(md, parts)
+    matrices(md, parts)
     side_by_side(md, parts)
     if any("questions" in p for p in parts.values()):
         accuracy_table(
