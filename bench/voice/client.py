@@ -68,10 +68,15 @@ class Reply:
         return self.texts == other.texts
 
     def same_effect(self, other: Reply) -> bool:
-        """Same routine state and the same texts, numbers aside ("118 seconds left")."""
-        return self.routine == other.routine and [mask_digits(t) for t in self.texts] == [
-            mask_digits(t) for t in other.texts
-        ]
+        """Same routine state, and the same intent when both say (a hands-free
+        command is said once the coach has finished, later into the hold than its
+        typed reference: "88 seconds left" against "118 seconds left"), else the
+        same texts, numbers aside."""
+        if self.routine != other.routine:
+            return False
+        if self.intent and other.intent:
+            return self.intent == other.intent
+        return [mask_digits(t) for t in self.texts] == [mask_digits(t) for t in other.texts]
 
     def as_dict(self) -> Dict[str, Any]:
         return {"intent": self.intent, "texts": list(self.texts), "routine": self.routine}
