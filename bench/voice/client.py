@@ -68,15 +68,20 @@ class Reply:
         return self.texts == other.texts
 
     def same_effect(self, other: Reply) -> bool:
-        """Same routine state, and the same intent when both say (a hands-free
-        command is said once the coach has finished, later into the hold than its
-        typed reference: "88 seconds left" against "118 seconds left"), else the
-        same texts, numbers aside."""
-        if self.routine != other.routine:
-            return False
+        """The same intent and the same routine status and hold length, when both
+        say an intent: a hands-free command is said once the coach has finished,
+        later into the hold than its typed reference ("88 seconds left" against
+        "118"; "make it 40 seconds" 45 s in ends the hold, and the next side
+        begins). Else the same routine state and texts, numbers aside."""
         if self.intent and other.intent:
-            return self.intent == other.intent
-        return [mask_digits(t) for t in self.texts] == [mask_digits(t) for t in other.texts]
+            mine, theirs = self.routine or (), other.routine or ()
+            return self.intent == other.intent and (mine[:1], mine[3:]) == (
+                theirs[:1],
+                theirs[3:],
+            )
+        return self.routine == other.routine and [mask_digits(t) for t in self.texts] == [
+            mask_digits(t) for t in other.texts
+        ]
 
     def as_dict(self) -> Dict[str, Any]:
         return {"intent": self.intent, "texts": list(self.texts), "routine": self.routine}

@@ -60,7 +60,12 @@ def matrix(
     md.title(f"{title}: {' / '.join(names)} (synthetic)", 3)
     md.head("voice", *conditions)
     for voice in voices:
-        cells = [" / ".join(cell(found[n].get((voice, c), {})) for n in names) for c in conditions]
+        cells = [
+            " / ".join(cell(found[n].get((voice, c), {})) for n in names)
+            if any((voice, c) in found[n] for n in names)
+            else ""
+            for c in conditions
+        ]
         md.row(f"**{voice}**" if voice == ALL else voice, *cells)
 
 
