@@ -4,7 +4,6 @@ store), and routine conversations set up mid-hold."""
 
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
 import threading
@@ -12,10 +11,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-import wave
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Tuple
 
+from bench.voice.audio import wav_seconds
 from bench.voice.corpus import mask_digits
 from coach.speech.echo import ECHO_TAIL_SECONDS, playback_seconds
 from coach.tools.stack import Stack
@@ -116,12 +115,6 @@ class VoiceResult:
             "detail": self.detail,
             "check_in": self.check_in,
         }
-
-
-def wav_length(audio: bytes) -> float:
-    """Seconds of a WAV (the bench's recordings)."""
-    with wave.open(io.BytesIO(audio)) as wav:
-        return wav.getnframes() / float(wav.getframerate())
 
 
 def new_sender(kind: str) -> str:
@@ -287,7 +280,7 @@ class Client:
         it is heard (``coach.speech.echo``), then the recording's length."""
         spoken = [str(m.get("spoken") or m.get("text") or "") for m in said]
         wait = sum(playback_seconds(s) for s in spoken) + ECHO_TAIL_SECONDS + 0.3
-        time.sleep(wait + wav_length(audio))
+        time.sleep(wait + wav_seconds(audio))
         with self._speaking:
             return self.voice(sender, audio, "hands_free")
 
