@@ -29,6 +29,7 @@ from rasa.core.channels.socketio import SocketIOOutput
 from coach.services import Services, process_services
 from coach.speech.tts.base import SpeechError
 from coach.text.spoken import plain_text
+from coach.timings import stage
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ async def audio_url_for(spoken: str, services: Services | None = None) -> str | 
     if not spoken or not services.settings.speech_enabled:
         return None
     try:
-        cached = await asyncio.to_thread(services.speech.speak, spoken)
+        with stage("tts"):
+            cached = await asyncio.to_thread(services.speech.speak, spoken)
     except (SpeechError, OSError):
         logger.debug("no audio for a message", exc_info=True)
         return None

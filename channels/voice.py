@@ -48,8 +48,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -58,16 +57,22 @@ from sanic.response import HTTPResponse
 
 from channels.guard import OnNewMessage, audio_url_for, reply_even_on_failure
 from channels.voice_request import VoiceRequest, clean_sender, parse_request, read_body
+from channels.voice_result import (  # noqa: F401 - the statuses, as the channel's own
+    HTTP_STATUS,
+    MISSING_AUDIO,
+    NOT_UNDERSTOOD,
+    OK,
+    RECOGNIZER_UNAVAILABLE,
+    REFUSAL_STATUS,
+    STATUS_MESSAGE,
+    VoiceResult,
+)
 from coach.routine.model import RoutineState
 from coach.services import Services, process_services
 from coach.sessions import LiveSessions
 from coach.speech.asr.audio_input import (
     MAX_SECONDS,
     NO_SPEECH,
-    TOO_LARGE,
-    TOO_LONG,
-    UNREADABLE,
-    UNSUPPORTED_TYPE,
     AudioProblem,
     decode_upload,
     is_silent,
@@ -75,42 +80,10 @@ from coach.speech.asr.audio_input import (
 from coach.speech.asr.base import Recognition, RecognitionError
 from coach.speech.heard import UNREAD, CheckIn, Outcome, Reading, Verdict
 from coach.speech.listening import IDLE, ReadFn, RecognizeFn, listen, read_nothing
+from coach.timings import Timings, collecting, stage
 
 logger = logging.getLogger(__name__)
 
-OK = "ok"
-NOT_UNDERSTOOD = "not_understood"
-MISSING_AUDIO = "missing_audio"
-RECOGNIZER_UNAVAILABLE = "recognizer_unavailable"
-
-HTTP_STATUS = {
-    OK: 200,
-    NO_SPEECH: 200,
-    NOT_UNDERSTOOD: 200,
-    MISSING_AUDIO: 400,
-    TOO_LARGE: 413,
-    TOO_LONG: 413,
-    UNSUPPORTED_TYPE: 415,
-    UNREADABLE: 422,
-    RECOGNIZER_UNAVAILABLE: 503,
-}
-# the content message (content/answers.yml) each status answers with
-STATUS_MESSAGE = {
-    NO_SPEECH: "voice_no_speech",
-    NOT_UNDERSTOOD: "voice_not_understood",
-    MISSING_AUDIO: "voice_missing",
-    TOO_LARGE: "voice_too_long",
-    TOO_LONG: "voice_too_long",
-    UNSUPPORTED_TYPE: "voice_unsupported",
-    UNREADABLE: "voice_unreadable",
-    RECOGNIZER_UNAVAILABLE: "voice_unavailable",
-}
-# the status of an outcome that is not acted upon
-REFUSAL_STATUS = {
-    Verdict.NO_SPEECH: NO_SPEECH,
-    Verdict.NOT_UNDERSTOOD: NOT_UNDERSTOOD,
-    Verdict.IGNORE_ECHO: NOT_UNDERSTOOD,
-}
 # what the coach says before the conversation's "Paused", per reason to check in
 CHECK_IN_MESSAGE = {
     CheckIn.HURTS: "voice_doubted_red_flag",
@@ -143,43 +116,6 @@ class VoiceOutputChannel(CollectingOutputChannel):
             logger.debug("a later reply to %s had no socket.io session to go to", recipient)
 
 
-@dataclass
-class VoiceResult:
-    status: str
-    sender: str
-    transcript: str = ""
-    recognition: Recognition | None = None
-    messages: List[Dict[str, Any]] = field(default_factory=list)
-    detail: str | None = None
-    # as reported: the recognition's, unless the listening policy said otherwise
-    confidence: float | None = None
-    # acted upon by pausing to check in: why (``CheckIn``)
-    check_in: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.confidence is None and self.recognition is not None:
-            self.confidence = self.recognition.confidence
-
-    def body(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {
-            "status": self.status,
-            "transcript": self.transcript,
-            "confidence": self.confidence,
-            "model": self.recognition.model if self.recognition else None,
-            "recipient_id": self.sender,
-            "messages": self.messages,
-        }
-        if self.detail:
-            out["detail"] = self.detail
-        if self.check_in:
-            out["check_in"] = self.check_in
-        return out
-
-    @property
-    def http_status(self) -> int:
-        return HTTP_STATUS.get(self.status, 200)
-
-
 # the conversation's routine status ("running", "paused"; "idle" when none)
 RoutineStatusFn = Callable[[str], Awaitable[str]]
 
@@ -205,19 +141,39 @@ class VoiceHandler:
         self.read_intent = read_intent
 
     async def handle(self, request: VoiceRequest) -> VoiceResult:
+        """The result of one request, with where its time went (``timings``:
+        decoding, the routine's status, each model's recognition, the NLU, the
+        conversation with the synthesis of its replies, ``tts`` on its own)."""
+        timings = Timings()
+        with collecting(timings), timings.measure("total"):
+            result = await self._handle(request, timings)
+        result.timings = timings
+        return result
+
+    async def _handle(self, request: VoiceRequest, timings: Timings) -> VoiceResult:
         sender = request.sender
         arrived = time.monotonic()
         if not request.audio:
             return await self.refuse(sender, MISSING_AUDIO, "no audio in the request")
         try:
-            pcm = await decode_upload(request.audio, request.audio_type)
+            with timings.measure("decode"):
+                pcm = await decode_upload(request.audio, request.audio_type)
             if is_silent(pcm):
                 raise AudioProblem(NO_SPEECH, "the recording is silent")
         except AudioProblem as problem:
             return await self.refuse(sender, problem.status, problem.detail)
 
         async def status() -> str:
-            return await self.routine_status(sender)
+            with timings.measure("status"):
+                return await self.routine_status(sender)
+
+        async def recognize(samples: bytes, model: str) -> Recognition:
+            with timings.measure(f"asr_{model}"):
+                return await self.recognize(samples, model)
+
+        async def read(text: str) -> Reading:
+            with timings.measure("nlu"):
+                return await self.read_intent(text)
 
         began = arrived - pcm.seconds  # an echo of the coach: playing by then
 
@@ -229,8 +185,8 @@ class VoiceHandler:
                 pcm.samples,
                 request.mode,
                 status,
-                self.recognize,
-                self.read_intent,
+                recognize,
+                read,
                 echoes,
                 self.services.pain_words.heard_in,
             )
@@ -271,7 +227,8 @@ class VoiceHandler:
             metadata={"voice": metadata},
         )
         try:
-            await self.on_new_message(message)
+            with stage("conversation"):
+                await self.on_new_message(message)
         finally:
             output.detach()
         messages = [{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages]
@@ -392,6 +349,7 @@ class VoiceChannel(InputChannel):
                 )
             else:
                 result = await handler.handle(parsed)
-            return response.json(result.body(), status=result.http_status)
+            headers = {"Server-Timing": result.timings.header()}
+            return response.json(result.body(), status=result.http_status, headers=headers)
 
         return voice

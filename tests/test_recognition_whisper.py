@@ -8,6 +8,7 @@ recogniser for the module.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, List
 
 import numpy as np
 import pytest
@@ -116,6 +117,43 @@ def test_the_same_recording_gives_the_same_result_whatever_came_before(
     recognizer.recognize(white_noise(2.0), COMMANDS)
     assert recognizer.recognize(stop, COMMANDS) == first
     assert recognizer.recognize(stop, BARGE_IN).transcript == "stop"
+
+
+def test_the_barge_in_look_after_the_command_model_scores_no_phrase_again(
+    recognizer: WhisperRecognizer, monkeypatch: pytest.MonkeyPatch
+):
+    # robotic pain Whisper does not write as a phrase: the closed list is scored
+    pain = espeak_pcm("ouch that hurts", "en-us+f3", 145)
+    aligned: List[int] = []
+    align = recognizer._align_chunk
+
+    def counted(chunk: List[List[int]], features: Any, frames: int) -> List[float]:
+        aligned.append(len(chunk))
+        return align(chunk, features, frames)
+
+    monkeypatch.setattr(recognizer, "_align_chunk", counted)
+    recognizer.recognize(pain, COMMANDS)
+    assert sum(aligned) > 1  # the free transcript and its shortlist
+    scored = sum(aligned)
+    again = recognizer.recognize(pain, BARGE_IN)
+    assert sum(aligned) == scored  # every barge-in phrase is a routine phrase
+    recognizer.recognize(silence(1.0), QUESTIONS)  # another recording in between
+    assert recognizer.recognize(pain, BARGE_IN) == again  # scored afresh, alike
+
+
+def test_scoring_in_threads_gives_the_scores_of_scoring_in_turn(recognizer: WhisperRecognizer):
+    recognizer.recognize(espeak_pcm("switch sides please", "en-us"), COMMANDS)
+    assert recognizer._last is not None
+    encoded, frames = recognizer._last[1], recognizer._last[2]
+    sequences = list(recognizer._tokens.values())[:10]  # three batches
+    threaded = recognizer._align(sequences, encoded, frames)
+    scorers, recognizer._scorers = recognizer._scorers, None
+    try:
+        in_turn = recognizer._align(sequences, encoded, frames)
+    finally:
+        recognizer._scorers = scorers
+    assert scorers is not None
+    assert threaded == pytest.approx(in_turn, abs=1e-4)
 
 
 def test_a_long_recording_uses_the_whole_window(recognizer: WhisperRecognizer):

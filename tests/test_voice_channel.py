@@ -54,6 +54,7 @@ from tests.support.voice_handler import (
     SILENCE,
     SPEECH,
     FakeConversation,
+    FakeNlu,
     FakeRecognizer,
     Routine,
     handler_with,
@@ -188,6 +189,35 @@ async def test_an_accepted_question_reaches_the_conversation_with_its_metadata()
     assert "detail" not in body
     # the recogniser got 16 kHz mono 16-bit PCM: one second of it
     assert recognizer.sizes == [32000]
+
+
+async def test_the_result_says_where_its_time_went_by_stage():
+    said = "what should i feel"
+    recognizer = FakeRecognizer(
+        **{COMMANDS: unsure(said, COMMANDS), QUESTIONS: heard(said, QUESTIONS)}
+    )
+    nlu = FakeNlu(**{said.replace(" ", "_"): "ask_what_to_feel"})
+    handler, _ = handler_with(recognizer, routine=True, nlu=nlu)
+    result = await handler.handle(request(mode=QUESTION))
+    assert result.status == OK
+    timings = result.timings
+    # push-to-talk in a routine: the command model, then the closed list, then
+    # every sentence; each recognition its own stage
+    assert recognizer.models == [COMMANDS, BARGE_IN, QUESTIONS]
+    for stage in ("decode", "status", "asr_commands", "asr_barge_in", "asr_questions"):
+        assert timings.count(stage) == 1, stage
+    # a question is read by the conversation itself, not before
+    assert (timings.count("nlu"), timings.count("conversation")) == (0, 1)
+    parts = sum(s for name, s in timings.stages().items() if name != "total")
+    assert timings.seconds("total") >= parts > 0
+    assert "total;dur=" in timings.header()
+
+
+async def test_a_refusal_says_where_its_time_went_too():
+    handler, _ = handler_with(FakeRecognizer())
+    result = await handler.handle(request(audio=SILENCE))
+    assert result.status == NO_SPEECH
+    assert set(result.timings.stages()) == {"decode", "total"}
 
 
 async def test_a_conversation_that_fails_still_answers_through_the_guard():

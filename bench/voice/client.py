@@ -11,12 +11,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Tuple
 
 from bench.voice.audio import wav_seconds
 from bench.voice.corpus import mask_digits
 from coach.speech.echo import ECHO_TAIL_SECONDS, playback_seconds
+from coach.timings import parse_header
 from coach.tools.stack import Stack
 
 ACTIVE = ("running", "paused")
@@ -98,6 +99,8 @@ class VoiceResult:
     detail: str = ""  # why nothing was acted upon
     # acted upon by pausing to check in: why ("hurts", "unclear"; "" otherwise)
     check_in: str = ""
+    # the server's own account of its time, per stage (``coach.timings``)
+    stages_ms: Dict[str, float] = field(default_factory=dict)
 
     @property
     def acted(self) -> bool:
@@ -183,8 +186,10 @@ class Client:
         try:
             with urllib.request.urlopen(request, timeout=120) as response:
                 data = json.loads(response.read())
+                timing = response.headers.get("Server-Timing") or ""
         except urllib.error.HTTPError as error:
             data = json.loads(error.read() or b"{}")
+            timing = error.headers.get("Server-Timing") or ""
         ms = (time.perf_counter() - started) * 1000
         messages = check_trouble(list(data.get("messages") or []))
         status = str(data.get("status"))
@@ -199,6 +204,7 @@ class Client:
             all_audio=bool(messages) and all(m.get("audio_url") for m in messages if m.get("text")),
             detail=str(data.get("detail") or ""),
             check_in=str(data.get("check_in") or ""),
+            stages_ms=parse_header(timing),
         )
 
     # -- conversations -----------------------------------------------------

@@ -63,6 +63,13 @@ def run_latency(b: Bench, questions: List[Sentence], commands: List[Sentence], n
                 "max_ms": round(max(ms), 1),
                 "throughput_rps": round(len(ms) / wall, 2),
                 "mean_audio_s": round(statistics.mean(wav_seconds(a) for a in audio), 2),
+                # the server's own account (Server-Timing): mean ms per stage
+                "stages_mean_ms": mean_stages(results),
+                # what the tail is made of
+                "slowest": [
+                    {"ms": round(r.ms, 1), "status": r.status, "stages_ms": r.stages_ms}
+                    for r in sorted(results, key=lambda r: -r.ms)[:3]
+                ],
             }
         for sender in senders:
             b.client.stop_routine(sender)
@@ -70,6 +77,16 @@ def run_latency(b: Bench, questions: List[Sentence], commands: List[Sentence], n
         model: round(1000 * statistics.mean(v), 1) for model, v in b.local.seconds.items() if v
     }
     return out
+
+
+def mean_stages(results: Sequence[VoiceResult]) -> Dict[str, float]:
+    """Mean milliseconds per server stage over the requests (a stage a request
+    did not go through counts as 0 for it)."""
+    names = sorted({name for r in results for name in r.stages_ms})
+    return {
+        name: round(statistics.mean(r.stages_ms.get(name, 0.0) for r in results), 1)
+        for name in names
+    }
 
 
 def spread(items: Sequence[T], n: int) -> List[T]:

@@ -20,6 +20,7 @@ import requests
 from coach.speech.asr.audio_input import MAX_SECONDS, MAX_UPLOAD_BYTES, decode_wav
 from coach.speech.lm.names import COMMANDS
 from coach.speech.thresholds import min_confidence
+from coach.timings import parse_header
 from coach.tools.speak import espeak_wav
 from coach.tools.stack import Stack
 from tests.support.socketio import Listener, has_text, routine_of
@@ -94,6 +95,21 @@ def test_a_raw_audio_body_works_too(stack: Stack):
     )
     assert code == 200 and body["status"] == "ok", body
     assert (body["transcript"], body["recipient_id"]) == ("where's the psoas muscle", sender)
+
+
+def test_the_response_says_where_its_time_went(stack: Stack):
+    response = requests.post(
+        stack.url + VOICE,
+        data=spoken_wav("where is the psoas muscle", PIPER),
+        params={"sender": new_sender(), "mode": "question"},
+        headers={"Content-Type": "audio/wav"},
+        timeout=60,
+    )
+    assert response.json()["status"] == "ok"
+    stages = parse_header(response.headers["Server-Timing"])
+    assert {"decode", "status", "asr_questions", "conversation", "total"} <= set(stages)
+    inner = sum(ms for name, ms in stages.items() if name not in ("total", "tts"))
+    assert 0 < inner <= stages["total"]
 
 
 def test_parallel_voice_requests_are_all_answered(stack: Stack):

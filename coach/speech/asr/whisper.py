@@ -40,6 +40,7 @@ import logging
 import math
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -76,10 +77,17 @@ NOISE_CONFIDENCE = 0.3
 # data/, spoken by espeak-ng and piper; the rest goes to heard_as). Not for
 # commands: there it turns a bare "pause" into "psoas".
 QUESTION_PROMPT = "Questions about the psoas muscle."
-ALIGN_BATCH = 8
+# phrases scored at once: per phrase, 12.6 ms alone, 9.2 in fours, 10.9 in
+# eights, 16.9 in sixteens (one scoring thread; bench/voice/profile_whisper.py)
+ALIGN_BATCH = 4
+# batches scored at the same time, each on its own copy of the weights
+# (CTranslate2's inter_threads; tiny.en int8 is about 40 MB a copy): a
+# recording's closed list takes half the time on two cores when the other
+# worker is idle, the commonest case (bench/voice/profile_whisper.py)
+SCORING_THREADS = 2
 # a phrase of the closed list written as such: taken without scoring the
 # others (about 0.3 s saved on the commonest command)
-WRITTEN_PHRASE_CONFIDENCE = 0.99  # phrases scored at once (larger batches cost more per phrase)
+WRITTEN_PHRASE_CONFIDENCE = 0.99
 MIN_TOKEN_PROBABILITY = 1e-9
 
 
@@ -129,7 +137,11 @@ class WhisperRecognizer(SpeechRecognizer):
         self._tokens: Dict[str, List[int]] = {}
         self._last: Tuple[bytes, Any, int] | None = None
         self._written: Tuple[Tuple[bytes, str], Tuple[List[int], float, float]] | None = None
+        # the forced scores of the last recording's token sequences: the
+        # barge-in look after the command model's scores no phrase twice
+        self._scored: Tuple[bytes, Dict[Tuple[int, ...], float]] = (b"", {})
         self._lock = threading.Lock()
+        self._scorers: ThreadPoolExecutor | None = None
 
     # -- loading ---------------------------------------------------------------
     def load(self) -> None:
@@ -141,7 +153,11 @@ class WhisperRecognizer(SpeechRecognizer):
         from faster_whisper.tokenizer import Tokenizer
 
         whisper = WhisperModel(
-            str(path), device="cpu", compute_type="int8", cpu_threads=self.threads, num_workers=1
+            str(path),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=self.threads,
+            num_workers=SCORING_THREADS,
         )
         tokenizer = Tokenizer(
             whisper.hf_tokenizer,
@@ -165,6 +181,7 @@ class WhisperRecognizer(SpeechRecognizer):
         self._start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         self._tokenizer = tokenizer
         self._whisper = whisper
+        self._scorers = ThreadPoolExecutor(SCORING_THREADS, thread_name_prefix="whisper-score")
         if self.second_opinion is not None:
             try:
                 self.second_opinion.load()
@@ -281,19 +298,43 @@ class WhisperRecognizer(SpeechRecognizer):
 
     def _score(self, batch: Sequence[List[int]], encoded: Any, frames: int) -> List[float]:
         """The summed log probability of each token sequence, forced through the
-        decoder over this audio."""
-        import ctranslate2
+        decoder over this audio (the last encoded one); a sequence already
+        scored on it is not scored again."""
+        assert self._last is not None  # encoded just before
+        digest = self._last[0]
+        if self._scored[0] != digest:
+            self._scored = (digest, {})
+        known = self._scored[1]
+        missing = list(dict.fromkeys(tuple(t) for t in batch if tuple(t) not in known))
+        for sequence, score in zip(missing, self._align(missing, encoded, frames), strict=True):
+            known[sequence] = score
+        return [known[tuple(t)] for t in batch]
+
+    def _align(self, batch: Sequence[Sequence[int]], encoded: Any, frames: int) -> List[float]:
+        """Scores in batches of ``ALIGN_BATCH``, ``SCORING_THREADS`` at a time."""
         import numpy as np
 
         features = np.array(encoded)
-        scores: List[float] = []
-        for start in range(0, len(batch), ALIGN_BATCH):
-            chunk = list(batch[start : start + ALIGN_BATCH])
-            view = ctranslate2.StorageView.from_array(np.repeat(features, len(chunk), axis=0))
-            results = self._whisper.model.align(
-                view, self._start, chunk, [frames // 2] * len(chunk)
-            )
-            for result in results:
-                probs = np.maximum(np.asarray(result.text_token_probs), MIN_TOKEN_PROBABILITY)
-                scores.append(float(np.sum(np.log(probs))))
+        chunks = [
+            [list(t) for t in batch[start : start + ALIGN_BATCH]]
+            for start in range(0, len(batch), ALIGN_BATCH)
+        ]
+
+        def score(chunk: List[List[int]]) -> List[float]:
+            return self._align_chunk(chunk, features, frames)
+
+        if self._scorers is None or len(chunks) < 2:
+            return [s for chunk in chunks for s in score(chunk)]
+        return [s for scores in self._scorers.map(score, chunks) for s in scores]
+
+    def _align_chunk(self, chunk: List[List[int]], features: Any, frames: int) -> List[float]:
+        import ctranslate2
+        import numpy as np
+
+        view = ctranslate2.StorageView.from_array(np.repeat(features, len(chunk), axis=0))
+        results = self._whisper.model.align(view, self._start, chunk, [frames // 2] * len(chunk))
+        scores = []
+        for result in results:
+            probs = np.maximum(np.asarray(result.text_token_probs), MIN_TOKEN_PROBABILITY)
+            scores.append(float(np.sum(np.log(probs))))
         return scores
