@@ -22,7 +22,9 @@ Response (JSON, always): ``status``, ``transcript`` (what was acted upon; empty
 otherwise), ``confidence``, ``model``, ``recipient_id``, ``messages`` (the
 replies, each with ``text``, ``spoken``, ``audio_url`` and, in a routine,
 ``routine``), ``detail`` when nothing was acted upon, and ``check_in``
-(``hurts``, ``unclear``) when a hold was paused to check in. Statuses:
+(``hurts``, ``unclear``) when a hold was paused to check in; the
+``Server-Timing`` header says where the time went, per stage
+(``coach.timings``). Statuses:
 
 | status | HTTP | meaning |
 |---|---|---|
