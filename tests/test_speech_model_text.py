@@ -17,7 +17,7 @@ from coach.speech.lm.names import (
     closed_form,
 )
 from coach.speech.lm.normalise import Normaliser
-from coach.speech.lm.training_data import Example, parse_example, read_examples
+from coach.speech.lm.training_data import HEARD_FILE, Example, parse_example, read_examples
 from coach.text.numbers import number_words
 from tests.support.speech_models import (
     SMALL_DATA,
@@ -130,6 +130,20 @@ def test_read_examples_takes_intents_and_skips_the_rest(tmp_path: Path):
     assert len(examples) == sum(len(v) for v in SMALL_DATA.values())
     assert {e.intent for e in examples} == set(SMALL_DATA)
     assert Example("set_hold_duration", "make it 45 seconds", ((8, 18, "duration"),)) in examples
+
+
+def test_what_whisper_heard_trains_the_nlu_but_not_the_speech_models(tmp_path: Path):
+    write_nlu(tmp_path / "data", SMALL_DATA)
+    (tmp_path / "data" / HEARD_FILE).write_text(
+        'version: "3.1"\nnlu:\n- intent: ask_what_is_psoas\n  examples: |\n'
+        "    - what is the soul in\n",
+        encoding="utf-8",
+    )
+    typed = read_examples(tmp_path / "data")
+    assert "what is the soul in" not in {e.text for e in typed}
+    with_heard = read_examples(tmp_path / "data", heard=True)
+    assert Example("ask_what_is_psoas", "what is the soul in") in with_heard
+    assert len(with_heard) == len(typed) + 1
 
 
 def test_the_real_data_is_read():

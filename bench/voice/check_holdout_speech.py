@@ -3,7 +3,10 @@ is a copy (case- and punctuation-insensitive, or the same spoken words once
 digits are spelled out) of a training example in ``data/*.yml`` or of a phrase
 of ``content/speech.yml``; and that the development set the listening bars are
 tuned on (``bench/voice/dev_speech.yml``) holds none of the held-out sentences
-(``holdout_speech.yml``, the chatter of ``bench/voice/corpus.py``).
+(``holdout_speech.yml``, the chatter of ``bench/voice/corpus.py``); and that
+no sentence of the typed held-out set (``tests/nlu_holdout.yml``, also the
+benchmark's spoken questions) of ``MIN_HELD_OUT_WORDS`` words or more is a
+training example (a short reply such as "yes" or "stop" cannot be held out).
 
     .venv/bin/python -m bench.voice.check_holdout_speech     # exit 1 on a copy
 """
@@ -17,11 +20,12 @@ from typing import Any, Dict, Iterator, List, Sequence, Set
 
 import yaml
 
-from bench.voice.corpus import CHATTER, HOLDOUT_SPEECH, spoken_words
+from bench.voice.corpus import CHATTER, HOLDOUT_SPEECH, holdout, spoken_words
 from coach.speech.lm.training_data import parse_example
 from coach.tools.stack import ROOT
 
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
+MIN_HELD_OUT_WORDS = 4
 
 
 def plain(text: str) -> str:
@@ -93,6 +97,17 @@ def copies(phrases: Dict[str, List[str]], known: Set[str]) -> List[str]:
     return found
 
 
+def typed_copies(known: Set[str]) -> List[str]:
+    """The typed held-out sentences (``tests/nlu_holdout.yml``) of
+    ``MIN_HELD_OUT_WORDS`` words or more that are training examples."""
+    return [
+        f"nlu_holdout.yml {s.intent}: {s.text!r} is a training example"
+        for sentences in holdout().values()
+        for s in sentences
+        if len(plain(s.text).split()) >= MIN_HELD_OUT_WORDS and plain(s.text) in known
+    ]
+
+
 DEV_SPEECH = HOLDOUT_SPEECH.with_name("dev_speech.yml")
 
 
@@ -114,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts += list(strings(speech))
     phrases = holdout_phrases()
     found = copies(phrases, known_forms(texts)) + held_out_in_dev(phrases)
+    found += typed_copies({plain(t) for t in training_texts(ROOT / "data")})
     for problem in found:
         print(problem)
     total = sum(len(v) for v in phrases.values())

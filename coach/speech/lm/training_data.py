@@ -13,6 +13,10 @@ import yaml
 
 from coach.settings import DEFAULT_DATA_DIR
 
+# data/nlu.yml's examples as Whisper heard them (bench/voice/heard_training.py):
+# the NLU learns from them, the speech models do not (they model what people
+# say, not what a recogniser wrote)
+HEARD_FILE = "nlu_heard.yml"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\(([^)]*)\)|\{([^}]*)\})")
 
 
@@ -49,10 +53,13 @@ def parse_example(intent: str, annotated: str) -> Example:
     return Example(intent=intent, text="".join(text), entities=tuple(spans))
 
 
-def read_examples(data_dir: Path = DEFAULT_DATA_DIR) -> List[Example]:
-    """Every intent example in the YAML training files under ``data_dir``."""
+def read_examples(data_dir: Path = DEFAULT_DATA_DIR, heard: bool = False) -> List[Example]:
+    """Every intent example in the YAML training files under ``data_dir`` (the
+    transcripts of ``HEARD_FILE`` only when ``heard``)."""
     examples: List[Example] = []
     for path in sorted(data_dir.rglob("*.yml")):
+        if path.name == HEARD_FILE and not heard:
+            continue
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle) or {}
         for item in data.get("nlu") or []:
