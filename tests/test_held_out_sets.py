@@ -4,8 +4,14 @@ reported; short replies are not, as "yes" cannot be held out."""
 
 from __future__ import annotations
 
-from bench.voice.check_holdout_speech import MIN_HELD_OUT_WORDS, plain, typed_copies
+from bench.voice.check_holdout_speech import (
+    MIN_HELD_OUT_WORDS,
+    plain,
+    training_texts,
+    typed_copies,
+)
 from bench.voice.corpus import holdout
+from coach.tools.stack import ROOT
 
 
 def held_out_texts() -> list[str]:
@@ -24,7 +30,4 @@ def test_a_short_reply_may_be_both():
 
 
 def test_the_held_out_questions_are_not_training_examples():
-    from bench.voice.check_holdout_speech import training_texts
-    from coach.tools.stack import ROOT
-
     assert typed_copies({plain(t) for t in training_texts(ROOT / "data")}) == []

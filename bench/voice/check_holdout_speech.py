@@ -124,12 +124,13 @@ def held_out_in_dev(phrases: Dict[str, List[str]], path: Path = DEV_SPEECH) -> L
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    texts = list(training_texts(ROOT / "data"))
+    training = list(training_texts(ROOT / "data"))
+    texts = list(training)
     speech = yaml.safe_load((ROOT / "content" / "speech.yml").read_text(encoding="utf-8"))
     texts += list(strings(speech))
     phrases = holdout_phrases()
     found = copies(phrases, known_forms(texts)) + held_out_in_dev(phrases)
-    found += typed_copies({plain(t) for t in training_texts(ROOT / "data")})
+    found += typed_copies({plain(t) for t in training})
     for problem in found:
         print(problem)
     total = sum(len(v) for v in phrases.values())

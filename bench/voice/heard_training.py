@@ -169,13 +169,12 @@ def select(
     tidy: Tidy,
     held_out: Set[str] | None = None,
 ) -> Dict[str, List[str]]:
-    typed: Dict[str, Set[str]] = defaultdict(set)
-    for example in examples:
-        typed[tidy(example.text)].add(example.intent)
+    tidied = {example: tidy(example.text) for example in examples}
+    typed = set(tidied.values())
     heard: Dict[str, Set[str]] = defaultdict(set)
     kept: Dict[str, Dict[str, str]] = defaultdict(dict)
     for example, transcript in pairs:
-        plain = tidy(example.text)
+        plain = tidied[example]
         if example.intent in LEFT_OUT or not transcript or transcript == plain:
             continue
         if difflib.SequenceMatcher(None, plain, transcript).ratio() < MIN_LIKENESS:
