@@ -190,7 +190,7 @@ class VoiceHandler:
                 recognize,
                 read,
                 echoes,
-                self.services.pain_words.heard_in,
+                self.services.sounds_like_pain,
             )
         except RecognitionError as exc:
             logger.error("speech recognition failed: %s", exc)

@@ -159,6 +159,16 @@ class Services:
 
         return self._get("pain_words", lambda: PainWords.load(self.settings.content_dir))
 
+    def sounds_like_pain(self, transcript: str) -> bool:
+        """Whether what a recogniser wrote mid-hold has a pain word or a red flag
+        in it (the safety screen's own patterns: "my leg just gave out" is no
+        pain word): the listening policy pauses the hold and checks in."""
+        from coach.intents import RED_FLAG
+
+        if self.pain_words.heard_in(transcript):
+            return True
+        return self.safety.find(transcript, RED_FLAG) is not None
+
     @property
     def sessions(self) -> LiveSessions:
         """Pushes to a conversation's open connection (socket.io registers itself)."""

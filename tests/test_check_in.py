@@ -148,3 +148,30 @@ async def test_the_coachs_own_pain_words_heard_back_do_not_pause_it():
     handler.services.echo.add(SENDER, "Tell me if anything hurts.")
     result = await handler.handle(request(mode=HANDS_FREE))
     assert result.status == NOT_UNDERSTOOD and conversation.received == []
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["my leg just gave out", "my leg won't move", "my toes went um", "my foot's gone now"],
+)
+async def test_a_red_flag_the_screen_finds_or_numb_as_whisper_ends_it_pauses_a_running_hold(
+    written: str,
+):
+    # clearly written, but read as no routine talk: the safety screen's own
+    # patterns, and "numb" as Whisper writes it at the end of a report
+    nlu = FakeNlu(**{written: "nlu_fallback"})
+    conversation = FakeConversation([{"text": "Paused. Say resume when you're ready."}])
+    recognizer = FakeRecognizer(**{COMMANDS: whisper(written, COMMANDS, 0.75)})
+    handler, _ = handler_with(recognizer, conversation, routine=True, nlu=nlu)
+    result = await handler.handle(request(mode=HANDS_FREE))
+    assert result.status == OK and [m.text for m in conversation.received] == ["/routine_pause"]
+    assert conversation.received[0].metadata["voice"]["check_in"] == "hurts"
+
+
+async def test_clear_chatter_with_no_red_flag_in_it_still_leaves_the_hold_alone():
+    written = "my leg day went well"
+    nlu = FakeNlu(my_leg_day_went_well="nlu_fallback")
+    recognizer = FakeRecognizer(**{COMMANDS: whisper(written, COMMANDS, 0.75)})
+    handler, conversation = handler_with(recognizer, routine=True, nlu=nlu)
+    result = await handler.handle(request(mode=HANDS_FREE))
+    assert result.status == NOT_UNDERSTOOD and conversation.received == []

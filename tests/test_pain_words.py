@@ -30,3 +30,17 @@ def test_the_coachs_pain_words_cover_its_own_pain_phrases_and_leave_chatter_alon
     commands = ("stop", "pause", "next", "switch sides", "how long left", "hold on", "resume")
     assert not any(words.heard_in(command) for command in commands)
     assert words.heard_in("it stings") and words.heard_in("something popped")
+
+
+def test_endings_count_only_as_the_last_words():
+    words = PainWords(["hurts"], endings=["went um", "gone now"])
+    assert words.heard_in("my toes went um") and words.heard_in("my foot's gone now ")
+    assert words.heard_in("it hurts now")  # a word counts anywhere
+    for other in ("it went um fine", "it's gone now and then", "gone nowhere", "went umbrella"):
+        assert not words.heard_in(other), other
+
+
+def test_the_coachs_endings_are_numb_as_whisper_writes_it():
+    words = PainWords.load(Settings().content_dir)
+    assert words.endings and words.heard_in("my calf feels um")
+    assert not words.heard_in("how long left now")

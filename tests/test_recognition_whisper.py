@@ -7,6 +7,7 @@ recogniser for the module.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, List
 
@@ -15,7 +16,7 @@ import pytest
 
 from coach.settings import WHISPER
 from coach.speech.asr.base import RecognitionError
-from coach.speech.asr.whisper import WhisperRecognizer, written_form
+from coach.speech.asr.whisper import SPEECH_MAX_NO_SPEECH, WhisperRecognizer, written_form
 from coach.speech.lm.names import BARGE_IN, COMMANDS, QUESTIONS
 from coach.speech.thresholds import min_confidence
 from tests.support.recognition import espeak_pcm, piper_pcm, silence, white_noise
@@ -105,6 +106,29 @@ def test_silence_and_noise_are_not_speech(recognizer: WhisperRecognizer, model: 
     for audio in (silence(2.0), white_noise(2.0), white_noise(2.0, level=1000), b""):
         result = recognizer.recognize(audio, model)
         assert not result.accepted(), result
+
+
+def test_words_below_the_noise_bar_stand_when_whisper_heard_speech(
+    recognizer: WhisperRecognizer, monkeypatch: pytest.MonkeyPatch
+):
+    # a robotic report Whisper writes, but unsure of every word: speech not
+    # made out (never acted upon) unless Whisper itself says it was no speech
+    said = espeak_pcm("my knee hurts", "en-us+m3", 140)
+    transcribe = recognizer._transcribe
+
+    def unsure(no_speech: float) -> Any:
+        def written(encoded: Any, prompt: str = "") -> Any:
+            tokens, _, _ = transcribe(encoded, prompt)
+            return tokens, math.log(0.2), no_speech
+
+        return written
+
+    monkeypatch.setattr(recognizer, "_transcribe", unsure(SPEECH_MAX_NO_SPEECH - 0.1))
+    speech = recognizer.recognize(said, QUESTIONS)
+    assert speech.heard_speech and speech.confidence == pytest.approx(0.2, abs=1e-3)
+    assert not speech.accepted()
+    monkeypatch.setattr(recognizer, "_transcribe", unsure(SPEECH_MAX_NO_SPEECH))
+    assert not recognizer.recognize(said, QUESTIONS).heard_speech
 
 
 def test_the_same_recording_gives_the_same_result_whatever_came_before(

@@ -40,6 +40,10 @@ RED_FLAGS = [
     ("sharp pain in my hip", "pain_during_exercise"),
     ("My Leg Is Numb!", "leg_numbness_weakness"),
     ("my leg\u2019s gone numb", "leg_numbness_weakness"),
+    ("my leg just gave out", "leg_numbness_weakness"),
+    ("my knee suddenly buckled", "leg_numbness_weakness"),
+    ("my foot won't move", "leg_numbness_weakness"),
+    ("i have a weak leg", "leg_numbness_weakness"),
 ]
 
 CONDITIONS = [
@@ -73,6 +77,8 @@ BENIGN = [
     "is it painful to massage the psoas",
     "it's not painful, just tight",
     "how long should i hold it",
+    "my leg day went well",
+    "i won't move until the timer ends",
 ]
 
 

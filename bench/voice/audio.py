@@ -238,3 +238,35 @@ def noises() -> Dict[str, bytes]:
         "fan (brown + hum)": _scaled(_brown(rng, n), -35) + _scaled(_hum(n, 50.0), -40),
     }
     return {name: to_wav(samples) for name, samples in clips.items()}
+
+
+def _knocks(rng: np.random.Generator, n: int, at: List[float], decay_s: float) -> np.ndarray:
+    """Low thuds (a door, footsteps on a floor): decaying low-passed bursts."""
+    out = np.zeros(n)
+    length = int(0.25 * RATE)
+    envelope = np.exp(-np.arange(length) / (decay_s * RATE))
+    smooth = np.ones(24) / 24
+    for start_s in at:
+        start = int(start_s * RATE)
+        burst = np.convolve(rng.normal(0, 1, length), smooth, mode="same") * envelope
+        out[start : start + length] += burst[: max(0, min(length, n - start))]
+    return out
+
+
+def dev_noises() -> Dict[str, bytes]:
+    """The development noises (other kinds, levels and seed than ``noises``, which
+    is held out): what the hands-free policy's bars are checked against."""
+    rng = np.random.default_rng(2024)
+    n = int(3.0 * RATE)
+    clips = {
+        "room tone -50 dBFS": _scaled(rng.normal(0, 1, n), -50),
+        "pink noise -20 dBFS": _scaled(_pink(rng, n), -20),
+        "brown noise -22 dBFS": _scaled(_brown(rng, n), -22),
+        "hum 100 Hz -25 dBFS": _scaled(_hum(n, 100.0), -25),
+        "footsteps": _scaled(_knocks(rng, n, [0.3, 0.9, 1.5, 2.1], 0.03), -30),
+        "door knock": _scaled(_knocks(rng, n, [1.0, 1.2, 1.4], 0.01), -28),
+        "keyboard": _scaled(_claps(rng, n, list(np.arange(0.2, 2.8, 0.17))), -40),
+        "breathing, loud": _scaled(_breathing(rng, n), -28),
+        "fan (pink + hum)": _scaled(_pink(rng, n), -32) + _scaled(_hum(n, 60.0), -38),
+    }
+    return {name: to_wav(samples) for name, samples in clips.items()}

@@ -11,25 +11,41 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Pattern, Tuple
 
 from coach.speech.lm.corpus import SpeechContent, speech_content_path
 
 
 class PainWords:
-    """Finds any of ``words`` (each a word or a phrase) in a transcript."""
+    """Finds any of ``words`` (each a word or a phrase) in a transcript, and any
+    of ``endings`` as its last words."""
 
-    def __init__(self, words: Iterable[str]) -> None:
-        phrases = sorted({" ".join(w.lower().split()) for w in words if w.strip()}, key=len)
-        self.words = tuple(reversed(phrases))
-        alternatives = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in self.words)
-        self._pattern = re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w'])") if phrases else None
+    def __init__(self, words: Iterable[str], endings: Iterable[str] = ()) -> None:
+        self.words = _longest_first(words)
+        self.endings = _longest_first(endings)
+        self._pattern = _compiled(self.words, "")
+        self._ending = _compiled(self.endings, r"\s*$")
 
     def heard_in(self, transcript: str) -> bool:
-        """Whether ``transcript`` has one of the words in it (case-insensitive)."""
-        return bool(self._pattern and self._pattern.search(transcript.lower()))
+        """Whether ``transcript`` has one of the words in it, or ends with one of
+        the endings (case-insensitive)."""
+        text = transcript.lower()
+        return any(p is not None and p.search(text) for p in (self._pattern, self._ending))
 
     @classmethod
     def load(cls, content_dir: Path) -> PainWords:
-        """The pain words of ``content_dir``'s ``speech.yml``."""
-        return cls(SpeechContent.load(speech_content_path(content_dir)).pain_words)
+        """The pain words and endings of ``content_dir``'s ``speech.yml``."""
+        content = SpeechContent.load(speech_content_path(content_dir))
+        return cls(content.pain_words, content.pain_endings)
+
+
+def _longest_first(phrases: Iterable[str]) -> Tuple[str, ...]:
+    unique = {" ".join(p.lower().split()) for p in phrases if p.strip()}
+    return tuple(sorted(unique, key=len, reverse=True))
+
+
+def _compiled(phrases: Tuple[str, ...], end: str) -> Pattern[str] | None:
+    if not phrases:
+        return None
+    alternatives = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases)
+    return re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w']){end}")

@@ -56,6 +56,8 @@ class SpeechContent:
     # heard mid-hold in what nothing was sure of: pause and check in
     # (coach/speech/pain_words.py)
     pain_words: List[str] = field(default_factory=list)
+    # the same, counted only as the last words of a transcript ("went um")
+    pain_endings: List[str] = field(default_factory=list)
 
     @property
     def hands_free_phrases(self) -> List[str]:
@@ -86,6 +88,7 @@ class SpeechContent:
                 str(k).lower(): str(v).lower() for k, v in (data.get("heard_as") or {}).items()
             },
             pain_words=[str(w).lower() for w in data.get("pain_words") or []],
+            pain_endings=[str(w).lower() for w in data.get("pain_endings") or []],
         )
 
 
