@@ -14,7 +14,8 @@ recogniser and the NLU only what the policy needs:
    no model is sure while a hold runs, one that the NLU reads as a red flag at
    the lower red-flag bar (a *doubted* red flag);
    hands-free while a hold runs, speech nothing was sure of is not dropped
-   either: a pain word in what was written (``sounds_like_pain``), or words
+   either: a pain word or a red flag in what was written (``sounds_like_pain``:
+   ``Services.sounds_like_pain``, the pain words and the safety screen), or words
    the command model could not make out (``is_unclear``), pause the routine
    and the coach checks in;
 3. the outcome (``decide``): ``ACT`` (send ``text`` to the conversation),
@@ -266,7 +267,8 @@ ReadFn = Callable[[str], Awaitable[Reading]]
 StatusFn = Callable[[], Awaitable[str]]
 # whether a transcript repeats what the coach said lately
 EchoFn = Callable[[str], bool]
-# whether a transcript has a pain word in it ("it stings", "ow my knee")
+# whether a transcript has a pain word or a red flag in it ("it stings", "ow my
+# knee", "my leg just gave out")
 PainFn = Callable[[str], bool]
 
 
