@@ -190,7 +190,7 @@ class VoiceHandler:
                 recognize,
                 read,
                 echoes,
-                self.services.sounds_like_pain,
+                self.services.pain_check,
             )
         except RecognitionError as exc:
             logger.error("speech recognition failed: %s", exc)
@@ -297,8 +297,7 @@ async def read_intent(request: Request, text: str) -> Reading:
     except Exception:
         logger.exception("could not read the intent of a voice transcript")
         return UNREAD
-    name = (parsed.get("intent") or {}).get("name")
-    return Reading(str(name) if name else None, parsed)
+    return Reading.of_parse(parsed)
 
 
 class VoiceChannel(InputChannel):

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from coach.sessions import LiveSessions
     from coach.speech.asr.pool import RecognitionPool
     from coach.speech.echo import RecentSpeech
-    from coach.speech.pain_words import PainWords
+    from coach.speech.pain_words import PainCheck, PainWords
     from coach.speech.tts.service import SpeechService
 
 T = TypeVar("T")
@@ -159,15 +159,13 @@ class Services:
 
         return self._get("pain_words", lambda: PainWords.load(self.settings.content_dir))
 
-    def sounds_like_pain(self, transcript: str) -> bool:
-        """Whether what a recogniser wrote mid-hold has a pain word or a red flag
-        in it (the safety screen's own patterns: "my leg just gave out" is no
-        pain word): the listening policy pauses the hold and checks in."""
-        from coach.intents import RED_FLAG
+    @property
+    def pain_check(self) -> PainCheck:
+        """Whether a transcript heard mid-hold sounds like pain: the pain words
+        and the safety screen's red flags (the listening policy's ``sounds_like_pain``)."""
+        from coach.speech.pain_words import PainCheck
 
-        if self.pain_words.heard_in(transcript):
-            return True
-        return self.safety.find(transcript, RED_FLAG) is not None
+        return self._get("pain_check", lambda: PainCheck(self.pain_words, self.safety))
 
     @property
     def sessions(self) -> LiveSessions:

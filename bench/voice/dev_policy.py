@@ -30,6 +30,7 @@ from bench.voice.audio import dev_noises
 from bench.voice.conditions import Speaker, noise_clip
 from bench.voice.local import Local
 from bench.voice.tune_unclear import CONDITIONS, DEV, VOICES
+from coach.services import process_services
 from coach.settings import WHISPER, Settings
 from coach.speech.asr.base import Recognition
 from coach.speech.heard import Outcome, Reading
@@ -78,8 +79,6 @@ def recognise_all(dev: Dict[str, List[str]], fresh: bool) -> Dict[str, Dict[str,
 def judge(
     looks: Dict[str, Any], agent: Any, readings: Dict[str, Reading]
 ) -> Tuple[Outcome, List[Recognition]]:
-    from coach.services import process_services
-
     seen: List[Recognition] = []
 
     async def status() -> str:
@@ -91,14 +90,13 @@ def judge(
 
     async def read(text: str) -> Reading:
         if text not in readings:
-            parsed = await agent.parse_message(text)
-            name = (parsed.get("intent") or {}).get("name")
-            readings[text] = Reading(str(name) if name else None, parsed)
+            readings[text] = Reading.of_parse(await agent.parse_message(text))
         return readings[text]
 
-    sounds_like_pain = process_services().sounds_like_pain
+    pain_check = process_services().pain_check
+    # the recordings were recognised already: ``recognize`` answers from ``looks``
     outcome = asyncio.run(
-        listen(b"", HANDS_FREE, status, recognize, read, sounds_like_pain=sounds_like_pain)
+        listen(b"", HANDS_FREE, status, recognize, read, sounds_like_pain=pain_check)
     )
     return outcome, seen
 

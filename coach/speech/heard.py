@@ -23,6 +23,12 @@ class Reading:
     intent: str | None = None
     parse: Mapping[str, Any] | None = None
 
+    @classmethod
+    def of_parse(cls, parsed: Mapping[str, Any]) -> Reading:
+        """The reading of one of Rasa's parses (``Agent.parse_message``)."""
+        name = (parsed.get("intent") or {}).get("name")
+        return cls(str(name) if name else None, parsed)
+
     @property
     def confidence(self) -> float | None:
         """How sure the NLU is of the intent (None: it did not say)."""

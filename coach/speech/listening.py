@@ -15,7 +15,7 @@ recogniser and the NLU only what the policy needs:
    the lower red-flag bar (a *doubted* red flag);
    hands-free while a hold runs, speech nothing was sure of is not dropped
    either: a pain word or a red flag in what was written (``sounds_like_pain``:
-   ``Services.sounds_like_pain``, the pain words and the safety screen), or words
+   ``coach.speech.pain_words.PainCheck``, the pain words and the safety screen), or words
    the command model could not make out (``is_unclear``), pause the routine
    and the coach checks in;
 3. the outcome (``decide``): ``ACT`` (send ``text`` to the conversation),

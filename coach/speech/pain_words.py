@@ -4,16 +4,22 @@ sentence ("it stings", "ah that's sharp", "something popped": the NLU may not
 know them, and a garbled report keeps its one clear word, "our debt hurts").
 
 The words are content (``content/speech.yml``, ``pain_words``); this module
-only finds them, as whole words, in a recogniser's transcript.
+only finds them, as whole words, in a recogniser's transcript. ``PainCheck`` is
+what the listening policy asks: a pain word, or a red flag the safety screen
+finds ("my leg just gave out" has no pain word in it).
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable, Pattern, Tuple
+from typing import TYPE_CHECKING, Iterable, Pattern, Tuple
 
+from coach.intents import RED_FLAG
 from coach.speech.lm.corpus import SpeechContent, speech_content_path
+
+if TYPE_CHECKING:
+    from coach.safety.screen import SafetyScreen
 
 
 class PainWords:
@@ -37,6 +43,20 @@ class PainWords:
         """The pain words and endings of ``content_dir``'s ``speech.yml``."""
         content = SpeechContent.load(speech_content_path(content_dir))
         return cls(content.pain_words, content.pain_endings)
+
+
+class PainCheck:
+    """Whether what a recogniser wrote mid-hold sounds like pain: a pain word
+    (or ending) in it, or a red flag the safety screen finds in it."""
+
+    def __init__(self, words: PainWords, screen: SafetyScreen) -> None:
+        self.words = words
+        self.screen = screen
+
+    def __call__(self, transcript: str) -> bool:
+        if self.words.heard_in(transcript):
+            return True
+        return self.screen.find(transcript, RED_FLAG) is not None
 
 
 def _longest_first(phrases: Iterable[str]) -> Tuple[str, ...]:
