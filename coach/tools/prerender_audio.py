@@ -41,7 +41,7 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Sequence, Set, Tuple
 
@@ -62,7 +62,7 @@ from coach.routine.model import (
 )
 from coach.safety.screen import SafetyScreen
 from coach.services import Services
-from coach.settings import PROJECT_ROOT, SettingError
+from coach.settings import PROJECT_ROOT, SettingError, Settings
 from coach.speech.tts.cache import CachedAudio
 from coach.speech.tts.service import SpeechService
 from coach.text.spoken import plain_text
@@ -235,8 +235,10 @@ def main(
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     began = time.monotonic()
-    services = services or Services()
     try:
+        # piper in this process (not in a worker of its own, as the server has
+        # it): the texts are rendered --jobs at a time, on every core
+        services = services or Services(replace(Settings.from_env(), piper_process=False))
         library = library or services.routines
         cues = collect_cues(RoutineMachine(library), library)
         seen = {cue.spoken for cue in cues}

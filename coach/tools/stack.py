@@ -42,6 +42,17 @@ def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 180) -
     raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """Stops a server as Ctrl-C would (SIGINT), killing it after 20 s."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class Stack:
     """Action server + Rasa server with a SQLite tracker store in a temp folder."""
 
@@ -98,22 +109,12 @@ class Stack:
         )
         wait_for(f"http://localhost:{self.rasa_port}/", self.rasa)
 
-    @staticmethod
-    def _stop(process: subprocess.Popen[bytes] | None) -> None:
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
     def stop_actions(self) -> None:
-        self._stop(self.actions)
+        stop_process(self.actions)
         self.actions = None
 
     def stop_rasa(self) -> None:
-        self._stop(self.rasa)
+        stop_process(self.rasa)
         self.rasa = None
 
     @property

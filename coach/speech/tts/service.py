@@ -17,11 +17,18 @@ from coach.speech.tts.cache import AudioCache, CachedAudio
 from coach.speech.tts.espeak import EspeakSynthesizer
 from coach.speech.tts.fallback import FallbackSynthesizer
 from coach.speech.tts.gtts import GTTSSynthesizer
+from coach.speech.tts.isolated import IsolatedSynthesizer
 from coach.speech.tts.piper import PiperSynthesizer
+
+
+def _piper(settings: Settings) -> SpeechSynthesizer:
+    here = PiperSynthesizer(model=settings.piper_model)
+    return IsolatedSynthesizer(here, model=settings.piper_model) if settings.piper_process else here
+
 
 ENGINES: Dict[str, Callable[[Settings], SpeechSynthesizer]] = {
     "gtts": lambda s: GTTSSynthesizer(lang=s.tts_lang, tld=s.tts_tld, slow=s.tts_slow),
-    "piper": lambda s: PiperSynthesizer(model=s.piper_model),
+    "piper": _piper,
     "espeak": lambda s: EspeakSynthesizer(voice=s.espeak_voice, speed=s.espeak_speed),
 }
 
