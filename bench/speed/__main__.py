@@ -128,6 +128,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--saturation-seconds", type=float, default=30.0)
     parser.add_argument("--cold-audio", action="store_true", help="coach: no pre-rendering")
     parser.add_argument("--first-run", action="store_true", help="time a fresh clone too")
+    parser.add_argument(
+        "--env", nargs="*", default=[], metavar="NAME=VALUE", help="for the coach's servers"
+    )
     parser.add_argument("--tag", default="")
     return parser.parse_args(argv)
 
@@ -139,7 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="speed-") as folder:
             workdir = Path(folder)
             bot = (
-                CoachBot(workdir, prerender=not args.cold_audio)
+                CoachBot(
+                    workdir,
+                    prerender=not args.cold_audio,
+                    env=dict(item.split("=", 1) for item in args.env),
+                )
                 if which == "coach"
                 else StockBot(workdir)
             )

@@ -94,9 +94,11 @@ class CoachBot:
     name = "coach"
     conversation = COACH_CONVERSATION
 
-    def __init__(self, workdir: Path, prerender: bool = True) -> None:
+    def __init__(
+        self, workdir: Path, prerender: bool = True, env: Dict[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
-        self.stack = Stack(workdir, env={"RASA_TELEMETRY_ENABLED": "false"})
+        self.stack = Stack(workdir, env={"RASA_TELEMETRY_ENABLED": "false", **(env or {})})
         self.prerender = prerender
         self.training_seconds: float | None = None
 

@@ -14,6 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List
 
+import yaml
+
 from coach import settings
 from coach.settings import PROJECT_ROOT
 
@@ -60,11 +62,12 @@ class Stack:
         self.workdir = workdir
         self.rasa_port = free_port()
         self.actions_port = free_port()
+        # the project's endpoints.yml, with this stack's port and tracker file
+        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        endpoints["action_endpoint"]["url"] = f"http://localhost:{self.actions_port}/webhook"
+        endpoints["tracker_store"]["db"] = str(workdir / "trackers.db")
         self.endpoints = workdir / "endpoints.yml"
-        self.endpoints.write_text(
-            f"action_endpoint:\n  url: http://localhost:{self.actions_port}/webhook\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'trackers.db'}\n"
-        )
+        self.endpoints.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         self.rasa: subprocess.Popen[bytes] | None = None
         self.actions: subprocess.Popen[bytes] | None = None
         self.env = {
