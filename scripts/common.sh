@@ -96,7 +96,7 @@ ensure_venv() {
 # The model is trained again only when its inputs changed (config, domain,
 # data/, the Rasa version: coach.tools.training_inputs says which); Rasa's graph
 # cache in .rasa/cache then retrains only the parts whose inputs changed.
-TRAINING_ESTIMATE="about 2 min on 2 cores"
+TRAINING_ESTIMATE="2 to 3 min on 2 cores"
 ensure_model() {
   local why
   step "the language model"

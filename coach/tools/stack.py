@@ -90,10 +90,12 @@ class Stack:
         )
         wait_for(f"http://localhost:{self.actions_port}/health", self.actions)
 
-    def start_rasa(self) -> None:
+    def start_rasa(self, launcher: List[str] | None = None) -> None:
+        """``launcher``: what runs Rasa's command line instead of the ``rasa``
+        script (bench.speed.profile runs it under a profiler)."""
         self.rasa = self._spawn(
             [
-                RASA,
+                *(launcher or [RASA]),
                 "run",
                 "--model",
                 str(MODEL),
