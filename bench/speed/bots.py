@@ -95,11 +95,18 @@ class CoachBot:
     conversation = COACH_CONVERSATION
 
     def __init__(
-        self, workdir: Path, prerender: bool = True, env: Dict[str, str] | None = None
+        self,
+        workdir: Path,
+        prerender: bool = True,
+        env: Dict[str, str] | None = None,
+        launcher: List[str] | None = None,
     ) -> None:
+        """``launcher``: what runs Rasa's command line instead of the ``rasa``
+        script (``bench.speed.profile``: under a profiler)."""
         self.workdir = workdir
         self.stack = Stack(workdir, env={"RASA_TELEMETRY_ENABLED": "false", **(env or {})})
         self.prerender = prerender
+        self.launcher = launcher
         self.training_seconds: float | None = None
 
     def train(self) -> None:
@@ -121,7 +128,7 @@ class CoachBot:
                 capture_output=True,
             )
         self.stack.start_actions()
-        self.stack.start_rasa()
+        self.stack.start_rasa(self.launcher)
 
     def stop(self) -> None:
         self.stack.stop_rasa()

@@ -1,14 +1,15 @@
 """Where a typed message's CPU goes in the Rasa server: a cProfile of the coach's
 server over warm conversations, summed by the library that spends it.
 
-Starts the coach's stack (``coach.tools.stack.Stack``, pre-rendered audio as in
-use) with the Rasa server under ``cProfile`` (``bench.speed.profiled_rasa``),
-warms it up with one conversation, profiles ``--rounds`` conversations of
-``bench.speed.bots.COACH_CONVERSATION``, and prints the CPU a message by area
-(own time of the functions in each package), the key steps of a message
-(cumulative), and the top functions by cumulative time. Results:
-bench/out/profile[-TAG].txt, the raw profile beside it (.prof, for pstats). cProfile slows Python
-code about 1.5-2x and native code not at all: read the shares, not the totals.
+Starts the coach as the speed benchmark does (``bench.speed.bots.CoachBot``:
+pre-rendered audio as in use) with the Rasa server under ``cProfile``
+(``bench.speed.profiled_rasa``), warms it up with one conversation, profiles
+``--rounds`` conversations of ``bench.speed.bots.COACH_CONVERSATION``, and
+prints the CPU a message by area (own time of the functions in each package),
+the key steps of a message (cumulative), and the top functions by cumulative
+time. Results: bench/out/profile[-TAG].txt, the raw profile beside it (.prof,
+for pstats). cProfile slows Python code about 1.5-2x and native code not at
+all: read the shares, not the totals.
 
     .venv/bin/python -m bench.speed.profile [--rounds 5] [--tag after]
 """
@@ -21,7 +22,6 @@ import os
 import pstats
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,8 +29,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from bench.speed.bots import COACH_CONVERSATION, post
-from coach.tools.stack import ROOT, Stack
+from bench.speed.bots import COACH_CONVERSATION, CoachBot, post
+from coach.tools.stack import ROOT
 
 OUT = ROOT / "bench" / "out"
 
@@ -99,7 +99,8 @@ def area_of(filename: str) -> str:
 
 
 def summarize(stats_file: Path, messages: int) -> str:
-    stats = pstats.Stats(str(stats_file))
+    top = io.StringIO()
+    stats = pstats.Stats(str(stats_file), stream=top)
     by_area: Dict[str, float] = defaultdict(float)
     total = 0.0
     for (filename, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
@@ -112,45 +113,36 @@ def summarize(stats_file: Path, messages: int) -> str:
         if own / total >= 0.005:
             lines.append(f"| {area} | {own / messages * 1000:.1f} | {own / total:.0%} |")
     lines += ["", *key_steps(stats, messages)]
-    top = io.StringIO()
-    pstats.Stats(str(stats_file), stream=top).sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(40)
     return "\n".join(lines) + "\n\nTop 40 by cumulative time:\n" + top.getvalue()
 
 
-def profile(rounds: int, tag: str) -> str:
+def profile(rounds: int, stem: Path) -> str:
+    """Profiles ``rounds`` warm conversations; keeps the raw profile as ``stem``.prof."""
     with tempfile.TemporaryDirectory(prefix="profile-") as folder:
-        workdir = Path(folder)
-        stats_file = workdir / "rasa.prof"
-        stack = Stack(workdir, env={"RASA_TELEMETRY_ENABLED": "false"})
-        subprocess.run(
-            [sys.executable, "-m", "coach.tools.prerender_audio"],
-            env=stack.env,
-            check=True,
-            capture_output=True,
-        )
-        stack.start_actions()
-        stack.start_rasa([sys.executable, "-m", "bench.speed.profiled_rasa", str(stats_file)])
+        stats_file = Path(folder) / "rasa.prof"
+        launcher = [sys.executable, "-m", "bench.speed.profiled_rasa", str(stats_file)]
+        bot = CoachBot(Path(folder), launcher=launcher)
+        bot.start()
         try:
-            assert stack.rasa is not None
+            rasa = bot.pids()["rasa"]
             for text in COACH_CONVERSATION:  # warm-up: TF graphs, caches
-                post(stack.url, "profile-warm-up", text)
-            os.kill(stack.rasa.pid, signal.SIGUSR1)
+                post(bot.url, "profile-warm-up", text)
+            os.kill(rasa, signal.SIGUSR1)
             time.sleep(0.5)
             for round_ in range(rounds):
                 for text in COACH_CONVERSATION:
-                    post(stack.url, f"profile-{round_}", text)
-            os.kill(stack.rasa.pid, signal.SIGUSR2)
+                    post(bot.url, f"profile-{round_}", text)
+            os.kill(rasa, signal.SIGUSR2)
             for _ in range(100):
                 if stats_file.exists() and stats_file.stat().st_size:
                     break
                 time.sleep(0.1)
             time.sleep(0.5)
-            OUT.mkdir(parents=True, exist_ok=True)
-            shutil.copy(stats_file, OUT / f"profile{'-' + tag if tag else ''}.prof")
+            shutil.copy(stats_file, stem.with_suffix(".prof"))
             return summarize(stats_file, rounds * len(COACH_CONVERSATION))
         finally:
-            stack.stop_rasa()
-            stack.stop_actions()
+            bot.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,10 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tag", default="")
     args = parser.parse_args(argv)
-    report = profile(args.rounds, args.tag)
-    print(report)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"profile{'-' + args.tag if args.tag else ''}.txt").write_text(report, encoding="utf-8")
+    stem = OUT / f"profile{'-' + args.tag if args.tag else ''}"
+    report = profile(args.rounds, stem)
+    print(report)
+    stem.with_suffix(".txt").write_text(report, encoding="utf-8")
     return 0
 
 
