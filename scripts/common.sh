@@ -96,10 +96,11 @@ ensure_venv() {
 # The model is trained again only when its inputs changed (config, domain,
 # data/, the Rasa version: coach.tools.training_inputs says which); Rasa's graph
 # cache in .rasa/cache then retrains only the parts whose inputs changed.
-# `--quiet`: at Rasa's default log level the same training took 178 s instead
-# of 145 (measured 2026-12-06, empty cache, 2 cores; docs/benchmarks.md,
-# "Training and the first run"), so progress is the time so far against the
-# usual time, not DIET's epochs (which only the default log level prints).
+# `--quiet`: in a back-to-back run at Rasa's default log level the same
+# training took 178 s instead of 145 (2026-12-06, empty cache, 2 cores;
+# docs/benchmarks.md, "Training and the first run"), so progress is the time
+# so far against the usual time, not DIET's epochs (which only the default
+# log level prints).
 TRAINING_ESTIMATE="about 2.5 min on 2 cores"
 ensure_model() {
   local why
