@@ -10,6 +10,12 @@
 - **Whole.** A message goes out as one JSON object with its metadata (``spoken``,
   ``audio_url``, ``routine``), instead of Rasa's default of splitting paragraphs
   into separate messages and dropping the metadata.
+- **Never from a blank conversation.** A tracker or lock store that cannot be
+  reached (PostgreSQL or Redis restarting) gets "I can't reach my notes, try
+  again", not an answer from a blank conversation (``stores.tracker_store``).
+- **No forged commands.** A typed ``/intent{...}`` that a person may not send
+  (a forged timed cue, an unknown intent: ``coach.payloads``) is refused with
+  a clear message and never reaches the conversation.
 - **Compatible.** Over socket.io, that rich form only goes to clients that asked
   for it (``"rich": true`` in ``session_request``, as our widget does); other
   clients, such as an unmodified rasa-webchat, get Rasa's stock form (``text``,
@@ -25,12 +31,16 @@ from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOOutput
+from rasa.core.lock_store import LockError
+from redis.exceptions import RedisError
+from sanic import Blueprint
 
 from channels import action_results
 from coach.services import Services, process_services
 from coach.speech.tts.base import SpeechError
 from coach.text.spoken import plain_text
 from coach.timings import stage
+from stores.tracker_store import StoreUnavailable, fail_loudly
 
 logger = logging.getLogger(__name__)
 
@@ -151,8 +161,17 @@ def reply_even_on_failure(
         used = services or process_services()
         output = CoachOutputChannel(message.output_channel, used)
         message.output_channel = output
+        refused = used.payloads.refusal(message.text)
+        if refused:
+            logger.warning("refused a typed command from %s: %s", message.sender_id, refused)
+            await say(output, message.sender_id, used, "forged_command")
+            return
         try:
             await on_new_message(message)
+        except (StoreUnavailable, LockError, RedisError) as error:
+            logger.error("no store for %s: %s", message.sender_id, error)
+            await say(output, message.sender_id, used, "store_unavailable")
+            return
         except Exception:
             logger.exception("handling a message from %s failed", message.sender_id)
         # an external event sent by a client (a reconnect with no routine running)
@@ -160,9 +179,23 @@ def reply_even_on_failure(
         external = str(message.text or "").startswith("/EXTERNAL_")
         if output.sent == 0 and not external:
             logger.warning("no reply to %s: telling them something went wrong", message.sender_id)
-            trouble = used.content.message("trouble").reply
-            await output.send_response(
-                message.sender_id or "", {"text": trouble.text, "spoken": trouble.spoken}
-            )
+            await say(output, message.sender_id, used, "trouble")
 
     return handle
+
+
+async def say(output: OutputChannel, sender: str | None, services: Services, name: str) -> None:
+    """Sends the content's message ``name`` (text and spoken form)."""
+    reply = services.content.message(name).reply
+    await output.send_response(sender or "", {"text": reply.text, "spoken": reply.spoken})
+
+
+def guard_the_store(blueprint: Blueprint) -> None:
+    """Once Rasa has loaded its agent, store failures raise instead of handing
+    the message a blank conversation (``stores.tracker_store.fail_loudly``)."""
+
+    @blueprint.listener("after_server_start")
+    async def store_failures_raise(app: Any, loop: Any) -> None:
+        agent = getattr(app.ctx, "agent", None)
+        if agent is not None:
+            fail_loudly(agent.tracker_store)

@@ -3,6 +3,8 @@
 Same URL (``/webhooks/rest/webhook``) and JSON as the stock channel, plus:
 - a message that is missing or not a string is treated as empty text (it gets
   the "I didn't get any text" answer instead of an error);
+- with ``PSOAS_JWT_SECRET`` set, a valid bearer token is needed, and a token
+  bound to a conversation (``sub``) talks to that one (``channels.access``);
 - a missing sender gets a fresh conversation id (returned as ``recipient_id``),
   never the shared ``default`` conversation;
 - replies go out whole, with their spoken form and audio URL, and a failure
@@ -18,7 +20,9 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.request import Request
 
-from channels.guard import OnNewMessage, reply_even_on_failure
+from channels.access import require_token, token_subject
+from channels.guard import OnNewMessage, guard_the_store, reply_even_on_failure
+from coach.services import process_services
 
 
 def _json_body(request: Request) -> dict[str, Any]:
@@ -37,6 +41,9 @@ class RestChannel(RestInput):
         return "rest"
 
     async def _extract_sender(self, req: Request) -> str | None:
+        subject = token_subject(req)
+        if subject:
+            return subject
         sender = _json_body(req).get("sender")
         if isinstance(sender, (str, int)) and str(sender).strip():
             return str(sender).strip()[:128]
@@ -50,4 +57,8 @@ class RestChannel(RestInput):
         return self.name()
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        return super().blueprint(reply_even_on_failure(on_new_message))
+        services = process_services()
+        blueprint = super().blueprint(reply_even_on_failure(on_new_message, services))
+        guard_the_store(blueprint)
+        require_token(blueprint, services)
+        return blueprint

@@ -49,6 +49,10 @@ START_ROUTINE_INTENT = "start_routine"
 SET_HOLD_INTENT = "set_hold_duration"
 CUE_INTENT = "EXTERNAL_routine_cue"  # sent by reminders and reconnecting clients
 RECONNECT_CUE = "reconnect"  # the cue entity of a reconnecting client
+# "delete my conversation": asked, confirmed, then the store deletes it
+# (stores/tracker_store.py sees the action and deletes instead of saving)
+FORGET_INTENT = "forget_conversation"
+FORGET_ACTION = "action_forget_conversation"
 
 # what each intent means while a routine runs
 INTENT_COMMAND: Mapping[str, str] = {

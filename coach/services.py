@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, TypeVar
 from coach.settings import Settings
 
 if TYPE_CHECKING:
+    from coach.access import TokenCheck
     from coach.content.store import ContentStore
+    from coach.payloads import PayloadPolicy
     from coach.routine.library import RoutineLibrary
     from coach.routine.machine import RoutineMachine
     from coach.safety.screen import SafetyScreen
@@ -166,6 +168,23 @@ class Services:
         from coach.speech.pain_words import PainCheck
 
         return self._get("pain_check", lambda: PainCheck(self.pain_words, self.safety))
+
+    @property
+    def payloads(self) -> PayloadPolicy:
+        """Which ``/intent{...}`` messages a person may send (``domain.yml``)."""
+        from coach.payloads import PayloadPolicy
+
+        return self._get("payloads", lambda: PayloadPolicy.from_domain(self.settings.domain_file))
+
+    @property
+    def tokens(self) -> TokenCheck:
+        """Bearer tokens, when ``PSOAS_JWT_SECRET`` asks for them."""
+        from coach.access import TokenCheck
+
+        return self._get(
+            "tokens",
+            lambda: TokenCheck(self.settings.jwt_secret, self.settings.jwt_method),
+        )
 
     @property
     def sessions(self) -> LiveSessions:

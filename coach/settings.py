@@ -22,6 +22,13 @@ other module is handed the values it needs. Nothing else reads ``PSOAS_*``.
 | ``PSOAS_PIPER_MODEL`` | the packaged voice | a piper ``.onnx`` voice (its ``.json`` beside it) |
 | ``PSOAS_PIPER_PROCESS`` | ``on`` | piper speaks in a worker process (``off``: in the caller's) |
 | ``PSOAS_ESPEAK_VOICE``, ``PSOAS_ESPEAK_SPEED`` | ``en-us``, ``160`` | espeak-ng |
+| ``PSOAS_CORS_ORIGINS`` | empty | origins allowed besides the widget's own (comma-separated) |
+| ``PSOAS_JWT_SECRET`` | empty | set: REST, voice and socket.io need a token signed with it |
+| ``PSOAS_JWT_METHOD`` | ``HS256`` | the token's signing algorithm |
+| ``PSOAS_RETENTION_DAYS`` | ``30`` | conversations idle longer are deleted; ``0``: kept for ever |
+| ``PSOAS_STORE_RETRY_SECONDS`` | ``5`` | how long an unreachable tracker store is retried |
+| ``PSOAS_VOICE_RATE`` | ``20/60`` | voice requests a client may make per seconds (then 429) |
+| ``PSOAS_VOICE_CONCURRENCY`` | ``2`` | voice requests of one client in progress at once |
 """
 
 from __future__ import annotations
@@ -52,11 +59,19 @@ PIPER_MODEL = "PSOAS_PIPER_MODEL"
 PIPER_PROCESS = "PSOAS_PIPER_PROCESS"
 ESPEAK_VOICE = "PSOAS_ESPEAK_VOICE"
 ESPEAK_SPEED = "PSOAS_ESPEAK_SPEED"
+CORS_ORIGINS = "PSOAS_CORS_ORIGINS"
+JWT_SECRET = "PSOAS_JWT_SECRET"
+JWT_METHOD = "PSOAS_JWT_METHOD"
+RETENTION_DAYS = "PSOAS_RETENTION_DAYS"
+STORE_RETRY_SECONDS = "PSOAS_STORE_RETRY_SECONDS"
+VOICE_RATE = "PSOAS_VOICE_RATE"
+VOICE_CONCURRENCY = "PSOAS_VOICE_CONCURRENCY"
 
 DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content"
 DEFAULT_AUDIO_DIR = PROJECT_ROOT / "state" / "audio"
 DEFAULT_SPEECH_MODEL_DIR = PROJECT_ROOT / "models" / "speech"
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 DEFAULT_WEB_DIR = PROJECT_ROOT / "web"
 DEFAULT_RECOGNIZER_WORKERS = 2
 DEFAULT_WORDS_PER_SECOND = 2.5  # speech rate used to let the cues be said first
@@ -71,6 +86,14 @@ KNOWN_RECOGNIZERS = (WHISPER, POCKETSPHINX)
 DEFAULT_RECOGNIZER = WHISPER
 # one thread per worker: two workers on two cores (bench/voice, "Latency")
 DEFAULT_WHISPER_THREADS = 1
+# health conversations are not kept for ever: a month after the last message
+DEFAULT_RETENTION_DAYS = 30
+# a PostgreSQL restart takes 1-3 s (docs/benchmarks.md, "Faults"): ride it out
+DEFAULT_STORE_RETRY_SECONDS = 5.0
+# a person speaks at most every few seconds; 20 a minute leaves room for
+# hands-free commands in quick succession (bench/scale measures the cost)
+DEFAULT_VOICE_RATE = (20, 60.0)
+DEFAULT_VOICE_CONCURRENCY = 2
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -152,12 +175,51 @@ def _recognizer(env: Mapping[str, str]) -> str:
     return name
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise SettingError(f"{name} must be a number, not {value!r}") from exc
+
+
+def _origins(env: Mapping[str, str]) -> Tuple[str, ...]:
+    """Origins as browsers send them: scheme://host[:port], no path, no slash."""
+    found = []
+    for raw in env.get(CORS_ORIGINS, "").split(","):
+        origin = raw.strip().rstrip("/")
+        if not origin:
+            continue
+        if origin != "*" and "://" not in origin:
+            raise SettingError(f"{CORS_ORIGINS}: {origin!r} is not an origin (https://host[:port])")
+        found.append(origin)
+    return tuple(found)
+
+
+def _rate(env: Mapping[str, str]) -> Tuple[int, float]:
+    """``requests/seconds``, e.g. ``20/60``."""
+    raw = env.get(VOICE_RATE, "").strip()
+    if not raw:
+        return DEFAULT_VOICE_RATE
+    count, _, seconds = raw.partition("/")
+    try:
+        rate = (int(count), float(seconds or 60))
+    except ValueError as exc:
+        raise SettingError(f"{VOICE_RATE} must be requests/seconds (20/60), not {raw!r}") from exc
+    if rate[0] < 1 or rate[1] <= 0:
+        raise SettingError(f"{VOICE_RATE} must allow at least 1 request, not {raw!r}")
+    return rate
+
+
 @dataclass(frozen=True)
 class Settings:
     content_dir: Path = DEFAULT_CONTENT_DIR
     audio_dir: Path = DEFAULT_AUDIO_DIR
     speech_model_dir: Path = DEFAULT_SPEECH_MODEL_DIR
     web_dir: Path = DEFAULT_WEB_DIR
+    domain_file: Path = DEFAULT_DOMAIN_FILE  # the intents payloads may name
     recognizer_workers: int = DEFAULT_RECOGNIZER_WORKERS
     words_per_second: float | None = DEFAULT_WORDS_PER_SECOND
     speech_enabled: bool = True
@@ -175,6 +237,13 @@ class Settings:
     whisper_threads: int = DEFAULT_WHISPER_THREADS
     espeak_voice: str = "en-us"
     espeak_speed: int = 160
+    cors_origins: Tuple[str, ...] = ()
+    jwt_secret: str = ""  # empty: no token needed
+    jwt_method: str = "HS256"
+    retention_days: float = DEFAULT_RETENTION_DAYS  # 0: kept for ever
+    store_retry_seconds: float = DEFAULT_STORE_RETRY_SECONDS
+    voice_rate: Tuple[int, float] = DEFAULT_VOICE_RATE
+    voice_concurrency: int = DEFAULT_VOICE_CONCURRENCY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -204,4 +273,13 @@ class Settings:
             whisper_threads=max(1, _int(env, WHISPER_THREADS, DEFAULT_WHISPER_THREADS)),
             espeak_voice=_text(env, ESPEAK_VOICE, "en-us"),
             espeak_speed=_int(env, ESPEAK_SPEED, 160),
+            cors_origins=_origins(env),
+            jwt_secret=env.get(JWT_SECRET, "").strip(),
+            jwt_method=_text(env, JWT_METHOD, "HS256"),
+            retention_days=max(0.0, _float(env, RETENTION_DAYS, DEFAULT_RETENTION_DAYS)),
+            store_retry_seconds=max(
+                0.0, _float(env, STORE_RETRY_SECONDS, DEFAULT_STORE_RETRY_SECONDS)
+            ),
+            voice_rate=_rate(env),
+            voice_concurrency=max(1, _int(env, VOICE_CONCURRENCY, DEFAULT_VOICE_CONCURRENCY)),
         )

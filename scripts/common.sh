@@ -137,16 +137,26 @@ ensure_speech_models() {
 }
 
 # Debian packages: espeak-ng (the offline voice) and ffmpeg (browsers' WebM,
-# OGG and MP4 recordings) to run; with "test", also Chromium and its driver for
-# the browser tests and flite for the voice benchmark. Node.js serves as the npm client. Installs only what is
-# missing; sudo only when not root.
+# OGG and MP4 recordings) to run; with "scale" (scripts/run --scale) also
+# PostgreSQL, Redis and HAProxy; with "test", all of those and Chromium and its
+# driver for the browser tests and flite for the voice benchmark. Node.js
+# serves as the npm client. Installs only what is missing; sudo only when not root.
 ensure_system_packages() {
-  local missing=() sudo=""
-  step "system packages (espeak-ng, ffmpeg, Node.js$([ "${1:-}" = test ] && printf ', Chromium, flite'))"
+  local missing=() sudo="" extra=""
+  case "${1:-}" in
+    test) extra=", PostgreSQL, Redis, HAProxy, Chromium, flite" ;;
+    scale) extra=", PostgreSQL, Redis, HAProxy" ;;
+  esac
+  step "system packages (espeak-ng, ffmpeg, Node.js$extra)"
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+  if [ "${1:-}" = "test" ] || [ "${1:-}" = "scale" ]; then
+    compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+    command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  fi
   if [ "${1:-}" = "test" ]; then
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)

@@ -1,11 +1,12 @@
 """The house rules of docs/architecture.md, checked on every test run.
 
 - ``coach/`` is the domain: it imports neither Rasa, rasa-sdk nor Sanic, and
-  nothing of the Rasa adapters (``actions``, ``channels``, ``components``).
+  nothing of the Rasa adapters (``actions``, ``channels``, ``components``,
+  ``stores``).
 - ``actions/`` (the action server) imports no speech code, and the action
   server's process, started as rasa-sdk starts it, loads no speech module.
-- The adapters do not import one another's packages sideways: ``channels`` and
-  ``components`` do not import ``actions``.
+- The adapters do not import one another's packages sideways: ``channels``,
+  ``components`` and ``stores`` do not import ``actions``.
 - No module-level singletons outside the composition root (``coach/services.py``):
   no ``global`` statement anywhere else.
 - Python files stay short enough to read in one sitting (400 lines), unless
@@ -24,11 +25,11 @@ from typing import Iterator, List, Set, Tuple
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("coach", "actions", "channels", "components", "bench", "tests")
+PACKAGES = ("coach", "actions", "channels", "components", "stores", "bench", "tests")
 MAX_LINES = 400
 LONG_FILE_NOTE = "long file:"  # in a file's first lines: why it is longer than MAX_LINES
 RASA = ("rasa", "rasa_sdk", "sanic")
-ADAPTERS = ("actions", "channels", "components")
+ADAPTERS = ("actions", "channels", "components", "stores")
 
 
 def python_files(*packages: str) -> Iterator[Path]:
@@ -71,7 +72,7 @@ def test_the_actions_import_no_speech_code():
 
 
 def test_channels_and_components_do_not_import_the_actions():
-    assert violations(("channels", "components"), ("actions",)) == []
+    assert violations(("channels", "components", "stores"), ("actions",)) == []
 
 
 def test_the_action_server_process_loads_no_speech_module():
@@ -152,7 +153,7 @@ def module_state(path: Path) -> List[str]:
 def test_no_module_level_state_outside_the_composition_root():
     found = [
         entry
-        for path in python_files("coach", "actions", "channels", "components")
+        for path in python_files("coach", "actions", "channels", "components", "stores")
         if path != ROOT / "coach" / "services.py"
         for entry in module_state(path)
     ]
@@ -169,7 +170,7 @@ def test_python_files_are_short_or_say_why_not():
     assert long == []
 
 
-@pytest.mark.parametrize("package", ["coach", "actions", "channels", "components"])
+@pytest.mark.parametrize("package", ["coach", "actions", "channels", "components", "stores"])
 def test_every_package_has_an_init(package: str):
     folders = {p.parent for p in (ROOT / package).rglob("*.py")}
     assert [f for f in folders if not (f / "__init__.py").exists()] == []

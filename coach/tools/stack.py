@@ -18,6 +18,7 @@ import yaml
 
 from coach import settings
 from coach.settings import PROJECT_ROOT
+from coach.tools.rasa_args import cors_arguments
 
 ROOT = PROJECT_ROOT
 
@@ -101,10 +102,8 @@ class Stack:
                 str(MODEL),
                 "--port",
                 str(self.rasa_port),
-                # as scripts/run: third-party widgets (rasa-webchat) embedded on
-                # other origins reach the socket.io channel
-                "--cors",
-                "*",
+                # as scripts/run: the origins of PSOAS_CORS_ORIGINS, if any
+                *cors_arguments(settings.Settings.from_env(self.env)),
                 "--credentials",
                 str(ROOT / "credentials.yml"),
                 "--endpoints",

@@ -6,6 +6,7 @@ from typing import Iterator
 
 import pytest
 
+from coach.tools.cluster import Cluster
 from coach.tools.stack import MODEL, Stack
 
 
@@ -29,3 +30,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         running.stop_rasa()
         running.stop_actions()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """The production profile: PostgreSQL, Redis, HAProxy, 2 replicas, 2 action servers."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run scripts/test (it trains first)")
+    workdir = tmp_path_factory.mktemp("cluster")
+    running = Cluster(
+        workdir,
+        replicas=2,
+        action_servers=2,
+        env={
+            "PSOAS_TTS_ENGINES": "espeak",
+            "PSOAS_WORDS_PER_SECOND": "0",
+            "PSOAS_AUDIO_DIR": str(workdir / "audio"),
+            # one recognition worker a replica: two replicas share two cores
+            "PSOAS_RECOGNIZER_WORKERS": "1",
+        },
+    )
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()

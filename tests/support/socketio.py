@@ -15,7 +15,13 @@ Message = Dict[str, Any]
 class Listener:
     """A socket.io client in a session; records every bot message with its arrival time."""
 
-    def __init__(self, url: str, session_id: str, rich: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        session_id: str,
+        rich: bool = True,
+        headers: Dict[str, str] | None = None,
+    ) -> None:
         self.session_id = session_id
         self.received: List[Tuple[float, Message]] = []
         self._lock = threading.Condition()
@@ -23,7 +29,7 @@ class Listener:
         confirmed = threading.Event()
         self.sio.on("session_confirm", lambda *_: confirmed.set())
         self.sio.on("bot_uttered", self._record)
-        self.sio.connect(url, transports=["websocket"], wait_timeout=20)
+        self.sio.connect(url, headers=headers or {}, transports=["websocket"], wait_timeout=20)
         request: Dict[str, Any] = {"session_id": session_id}
         if rich:
             request["rich"] = True

@@ -1,0 +1,1 @@
+"""Rasa tracker store adapters (``tracker_store`` in endpoints.yml)."""

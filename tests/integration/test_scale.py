@@ -1,0 +1,214 @@
+"""The production profile under load and failure, with real servers: PostgreSQL,
+Redis, HAProxy, two Rasa replicas and two action servers (``coach.tools.cluster``).
+
+A short version of ``bench/scale`` (which has the figures): nothing lost or
+written twice, timed cues on time across replicas, a routine that survives the
+loss of its replica, and every fault answered with an answer or a clear "try
+again", never silence. The faults run last, each leaving the cluster whole.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import List, Tuple
+
+import pytest
+
+from coach.intents import RECONNECT_MESSAGE
+from coach.tools.cluster import LOCK_LIFETIME_SECONDS, Cluster
+from tests.support.scale import duplicated_events, lock_errors, post, texts, user_texts
+from tests.support.socketio import Listener, has_text, routine_of
+
+pytestmark = pytest.mark.integration
+
+QUESTIONS = [
+    "how do I stretch my psoas",
+    "what is the psoas",
+    "where is the psoas",
+    "how often should I stretch",
+    "thanks",
+]
+TRY_AGAIN = "try again"
+
+
+def sender() -> str:
+    return f"scale-{uuid.uuid4().hex[:10]}"
+
+
+def pinned(replica: str) -> dict[str, str]:
+    return {"Cookie": f"coach_replica={replica}"}
+
+
+def into_a_hold(client: Listener, hold: int) -> dict:
+    mark = client.mark()
+    client.say(f"make it {hold} seconds")
+    client.wait_for(lambda m: routine_of(m) is not None, 30, mark)
+    mark = client.mark()
+    client.say("guide me through the psoas stretch")
+    client.wait_for(lambda m: routine_of(m) is not None, 30, mark)
+    mark = client.mark()
+    client.say("next")
+    _, holding = client.wait_for(
+        lambda m: (routine_of(m) or {}).get("hold_seconds", 0) > 0, 30, mark
+    )
+    return holding
+
+
+def test_any_replica_carries_on_any_conversation(cluster: Cluster):
+    who = sender()
+    status, first = post(cluster.url, who, "how do I stretch my psoas", replica="rasa1")
+    assert status == 200 and "stretch" in texts(first).lower()
+    # the follow-up on the other replica knows the topic from PostgreSQL
+    status, follow_up = post(cluster.url, who, "how long do I hold it", replica="rasa2")
+    assert status == 200 and "30 seconds" in texts(follow_up)
+    assert user_texts(cluster, who) == ["how do I stretch my psoas", "how long do I hold it"]
+
+
+def test_a_short_load_loses_nothing_and_repeats_nothing(cluster: Cluster):
+    users = [sender() for _ in range(20)]
+
+    def converse(who: str) -> List[Tuple[int, str]]:
+        rng = random.Random(who)
+        said = []
+        for question in rng.sample(QUESTIONS, 4):
+            status, reply = post(cluster.url, who, question)
+            said.append((status, texts(reply)))
+            time.sleep(rng.uniform(0.3, 1.2))
+        return said
+
+    with ThreadPoolExecutor(len(users)) as pool:
+        results = dict(zip(users, pool.map(converse, users), strict=True))
+    for who, said in results.items():
+        assert all(status == 200 and reply for status, reply in said), said
+        assert not any(TRY_AGAIN in reply for _, reply in said), said
+        assert len(user_texts(cluster, who)) == 4
+    assert duplicated_events(cluster) == []
+    assert lock_errors(cluster) == []
+
+
+def test_many_routines_at_once_get_every_cue_once_and_on_time(cluster: Cluster):
+    clients = [
+        Listener(cluster.url, sender(), headers=pinned(f"rasa{1 + i % 2}")) for i in range(16)
+    ]
+    try:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            holds = list(pool.map(lambda c: into_a_hold(c, 10), clients))
+        for client, holding in zip(clients, holds, strict=True):
+            ends_at = holding["routine"]["hold_ends_at"]
+            released_at, _ = client.wait_for(has_text("release"), 40)
+            assert ends_at - 0.05 <= released_at <= ends_at + 2
+        time.sleep(2)
+        for client in clients:
+            releases = [t for t in client.texts_since(0) if "release" in t.lower()]
+            assert len(releases) == 1, releases
+    finally:
+        for client in clients:
+            client.close()
+    assert duplicated_events(cluster) == []
+    assert lock_errors(cluster) == []
+
+
+def test_a_routine_survives_the_loss_of_its_replica(cluster: Cluster):
+    client = Listener(cluster.url, sender(), headers=pinned("rasa1"))
+    try:
+        into_a_hold(client, 20)
+        cluster.kill("rasa1")
+        client.close()
+        # the widget reconnects through the balancer (its cookie names the dead
+        # replica: it is sent to the other) and sends its reconnect cue
+        again = Listener(cluster.url, client.session_id, headers=pinned("rasa1"))
+        try:
+            again.say(RECONNECT_MESSAGE)
+            _, resumed = again.wait_for(has_text("seconds left"), 30)
+            assert resumed["routine"]["status"] == "running"
+            again.wait_for(has_text("release"), 40)
+        finally:
+            again.close()
+    finally:
+        cluster.restart("rasa1")
+
+
+def test_an_action_server_killed_mid_conversation(cluster: Cluster):
+    who = sender()
+    cluster.kill("actions1")
+    try:
+        for question in QUESTIONS:
+            status, reply = post(cluster.url, who, question)
+            # HAProxy sends the call to the other action server
+            assert status == 200 and reply and TRY_AGAIN not in texts(reply)
+    finally:
+        cluster.restart("actions1")
+    assert len(user_texts(cluster, who)) == len(QUESTIONS)
+
+
+def restart_while_talking(cluster: Cluster, restart) -> List[str]:
+    """Keeps one conversation talking while ``restart`` runs; returns every reply.
+    Every message answered is in PostgreSQL once; one told to try again is not."""
+    who, replies = sender(), []
+    assert post(cluster.url, who, "how do I stretch my psoas")[0] == 200
+    done = threading.Event()
+
+    def talk() -> None:
+        while not done.is_set():
+            status, reply = post(cluster.url, who, "what is the psoas", timeout=30)
+            replies.append(texts(reply) if status == 200 else f"HTTP {status}")
+            time.sleep(0.2)
+
+    talker = threading.Thread(target=talk)
+    talker.start()
+    time.sleep(1)
+    restart()
+    time.sleep(2)
+    done.set()
+    talker.join(60)
+    # the conversation is whole: the follow-up still knows the stretch topic
+    status, follow_up = post(cluster.url, who, "how long do I hold it")
+    assert status == 200 and "30 seconds" in texts(follow_up)
+    answered = [r for r in replies if TRY_AGAIN not in r]
+    assert len(user_texts(cluster, who)) == 1 + len(answered) + 1
+    return replies
+
+
+def test_a_postgresql_restart_is_ridden_out(cluster: Cluster):
+    replies = restart_while_talking(cluster, cluster.postgres.restart)
+    assert replies and all(r and not r.startswith("HTTP") for r in replies), replies
+    assert all("psoas" in r.lower() or TRY_AGAIN in r for r in replies), replies
+    assert duplicated_events(cluster) == []
+
+
+def test_a_redis_restart_is_answered_never_silent(cluster: Cluster):
+    replies = restart_while_talking(cluster, cluster.redis.restart)
+    assert replies and all(r and not r.startswith("HTTP") for r in replies), replies
+    assert all("psoas" in r.lower() or TRY_AGAIN in r for r in replies), replies
+    assert duplicated_events(cluster) == []
+
+
+def test_a_replica_killed_holding_a_lock_does_not_stick_it(cluster: Cluster):
+    who = sender()
+    post(cluster.url, who, "hello", replica="rasa1")
+    # freeze the action servers, so the next message holds its lock on rasa1
+    # when rasa1 dies
+    frozen = [cluster.processes[n].pid for n in cluster.action_servers]
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    stuck = threading.Thread(target=post, args=(cluster.url, who, "what is the psoas", "rasa1", 30))
+    try:
+        stuck.start()
+        time.sleep(2)
+        cluster.kill("rasa1")
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+    stuck.join(60)
+    began = time.monotonic()
+    status, reply = post(cluster.url, who, "how do I stretch my psoas", replica="rasa2")
+    waited = time.monotonic() - began
+    cluster.restart("rasa1")
+    assert status == 200 and "stretch" in texts(reply).lower()
+    assert waited <= LOCK_LIFETIME_SECONDS + 5
