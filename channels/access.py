@@ -1,17 +1,24 @@
-"""Bearer tokens on the HTTP channels (``coach.access``): with
+"""Who may use the HTTP channels, and how much.
+
+Bearer tokens (``coach.access``): with
 ``PSOAS_JWT_SECRET`` set, a request without a valid token gets 401 and the
 "please sign in again" message, and never reaches the conversation. A token
 bound to a conversation (``sub``) is kept on the request as
-``request.ctx.token_subject`` for the channel to use as the sender."""
+``request.ctx.token_subject`` for the channel to use as the sender.
+
+Limits (``coach.ratelimit``): a client over its limits on an expensive route
+gets 429 and a spoken "slow down" instead of an answer."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.guard import audio_url_for
+from coach.ratelimit import RateLimiter
 from coach.services import Services
 
 
@@ -36,3 +43,47 @@ def require_token(blueprint: Blueprint, services: Services) -> None:
 def token_subject(request: Any) -> str | None:
     """The conversation the request's token is bound to, if any."""
     return getattr(getattr(request, "ctx", None), "token_subject", None)
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the one a trusted balancer forwards (Sanic's
+    ``PROXIES_COUNT``, set by the scaled profile) or the peer's own."""
+    return str(request.remote_addr or request.ip or "unknown")
+
+
+def limit_per_client(blueprint: Blueprint, limiter: RateLimiter, services: Services) -> None:
+    """Answers a client over its limits with 429, ``Retry-After`` and a spoken
+    "slow down" (``coach.ratelimit``); the request is not handled at all."""
+
+    @blueprint.middleware("request")
+    async def admit(request: Request) -> HTTPResponse | None:
+        request.ctx.admitted = None
+        if request.method != "POST":
+            return None
+        key = client_address(request)
+        admission = limiter.acquire(key)
+        if admission.allowed:
+            request.ctx.admitted = key
+            return None
+        reply = services.content.message("slow_down").reply
+        message: Dict[str, Any] = {"text": reply.text, "spoken": reply.spoken}
+        audio_url = await audio_url_for(reply.spoken, services)
+        if audio_url:
+            message["audio_url"] = audio_url
+        body = {
+            "status": "slow_down",
+            "transcript": None,
+            "confidence": None,
+            "model": None,
+            "recipient_id": None,
+            "messages": [message],
+            "detail": admission.reason,
+        }
+        return response.json(body, status=429, headers={"Retry-After": str(admission.retry_after)})
+
+    @blueprint.middleware("response")
+    async def release(request: Request, reply: HTTPResponse) -> None:
+        key = getattr(request.ctx, "admitted", None)
+        if key:
+            limiter.release(key)
+            request.ctx.admitted = None

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from coach.access import TokenCheck
     from coach.content.store import ContentStore
     from coach.payloads import PayloadPolicy
+    from coach.ratelimit import RateLimiter
     from coach.routine.library import RoutineLibrary
     from coach.routine.machine import RoutineMachine
     from coach.safety.screen import SafetyScreen
@@ -184,6 +185,17 @@ class Services:
         return self._get(
             "tokens",
             lambda: TokenCheck(self.settings.jwt_secret, self.settings.jwt_method),
+        )
+
+    @property
+    def voice_limits(self) -> RateLimiter:
+        """Per-address limits of the voice channel (``PSOAS_VOICE_RATE``, ``_CONCURRENCY``)."""
+        from coach.ratelimit import RateLimiter
+
+        requests, seconds = self.settings.voice_rate
+        return self._get(
+            "voice_limits",
+            lambda: RateLimiter(requests, seconds, self.settings.voice_concurrency),
         )
 
     @property

@@ -27,8 +27,8 @@ other module is handed the values it needs. Nothing else reads ``PSOAS_*``.
 | ``PSOAS_JWT_METHOD`` | ``HS256`` | the token's signing algorithm |
 | ``PSOAS_RETENTION_DAYS`` | ``30`` | conversations idle longer are deleted; ``0``: kept for ever |
 | ``PSOAS_STORE_RETRY_SECONDS`` | ``5`` | how long an unreachable tracker store is retried |
-| ``PSOAS_VOICE_RATE`` | ``20/60`` | voice requests a client may make per seconds (then 429) |
-| ``PSOAS_VOICE_CONCURRENCY`` | ``2`` | voice requests of one client in progress at once |
+| ``PSOAS_VOICE_RATE`` | ``60/60`` | voice requests an address may make per seconds (then 429) |
+| ``PSOAS_VOICE_CONCURRENCY`` | ``4`` | voice requests of one address in progress at once |
 """
 
 from __future__ import annotations
@@ -90,10 +90,10 @@ DEFAULT_WHISPER_THREADS = 1
 DEFAULT_RETENTION_DAYS = 30
 # a PostgreSQL restart takes 1-3 s (docs/benchmarks.md, "Faults"): ride it out
 DEFAULT_STORE_RETRY_SECONDS = 5.0
-# a person speaks at most every few seconds; 20 a minute leaves room for
-# hands-free commands in quick succession (bench/scale measures the cost)
-DEFAULT_VOICE_RATE = (20, 60.0)
-DEFAULT_VOICE_CONCURRENCY = 2
+# per network address: hands-free, a person speaks every 5-10 s at most, so 60
+# a minute and 4 at once leave room for several people behind one address
+DEFAULT_VOICE_RATE = (60, 60.0)
+DEFAULT_VOICE_CONCURRENCY = 4
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
