@@ -3,8 +3,9 @@
 ``action_ask_forget`` asks first (a person may have said it in passing, and
 it cannot be undone); ``affirm`` then runs ``action_forget_conversation``,
 which stops a running stretch (its timed cues are cancelled) and says it is
-done. The deleting itself is the tracker store's: it sees this action end the
-turn and deletes every event of the conversation instead of saving
+done, marked ``forgotten`` so that the widget forgets its copy too. The
+deleting itself is the tracker store's: it sees this action end the turn and
+deletes every event of the conversation instead of saving
 (``stores/tracker_store.py``), so nothing of it is written again.
 """
 
@@ -19,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import CoachAction
 from actions.guided_stretch import TIMED_CUES, reminder_name, routine_state
 from coach.intents import FORGET_ACTION
+from coach.routine.model import Status
 
 
 class ActionAskForget(CoachAction):
@@ -39,7 +41,15 @@ class ActionForgetConversation(CoachAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        self.say_message(dispatcher, "forget_done")
+        # ``forgotten``: the widget clears what it kept of the conversation too;
+        # a running stretch is shown as stopped
+        done = self.store.message("forget_done").reply
+        dispatcher.utter_message(
+            text=done.text,
+            spoken=done.spoken,
+            forgotten=True,
+            routine={"status": Status.STOPPED.value},
+        )
         generation = routine_state(tracker).generation
         return [
             ReminderCancelled(name=reminder_name(tracker.sender_id, generation, cue))

@@ -131,8 +131,9 @@ class CoachOutputChannel(OutputChannel):
         spoken = str(message.get("spoken") or plain_text(text))
         self.services.echo.add(recipient_id, spoken)  # the voice channel's echo guard
         whole: Dict[str, Any] = {"text": text, "spoken": spoken}
-        if "routine" in message:
-            whole["routine"] = message["routine"]
+        for key in ("routine", "forgotten"):
+            if key in message:
+                whole[key] = message[key]
         audio_url = await audio_url_for(spoken, self.services)
         if audio_url:
             whole["audio_url"] = audio_url

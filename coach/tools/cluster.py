@@ -56,6 +56,8 @@ class Cluster:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false",
             "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_SECONDS),
+            # the client address is the one HAProxy forwards (per-address voice limits)
+            "SANIC_PROXIES_COUNT": "1",
             **self.postgres.env(),
             **self.redis.env(),
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.balancer.actions_port}/webhook",

@@ -1,6 +1,7 @@
 // Compatibility: the unmodified third-party widget rasa-webchat (npm), on a
 // page of another origin, pointed at our socket.io channel, talks to the coach.
-// Its own bundle (node_modules/rasa-webchat/lib/index.js) is served as is.
+// Its own bundle (node_modules/rasa-webchat/lib/index.js) is served as is, from
+// the origin the coach was told to let in (PSOAS_CORS_ORIGINS, COMPAT_ORIGIN here).
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -52,7 +53,8 @@ before(async () => {
       response.end();
     }
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const allowed = new URL(process.env.COMPAT_ORIGIN || "http://127.0.0.1:0");
+  await new Promise((resolve) => server.listen(Number(allowed.port), "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${server.address().port}`;
 });
 

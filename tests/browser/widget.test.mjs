@@ -49,6 +49,23 @@ describe("chat", () => {
     await page.close();
   });
 
+  test("delete my conversation: asked, confirmed, and the page forgets it too", async () => {
+    const page = await freshPage();
+    await send(page, "how do I stretch my psoas");
+    await waitForBot(page, "right side first");
+    await send(page, "delete my conversation");
+    const yes = page.locator(".quick-reply", { hasText: "Yes, delete it" });
+    await yes.waitFor({ timeout: 30000 });
+    await yes.click();
+    await waitForBot(page, "deleted this conversation");
+    assert.equal(await page.locator("li.message", { hasText: "right side first" }).count(), 0);
+    await page.reload();
+    await waitForBot(page, "deleted this conversation");
+    assert.equal(await page.locator("li.message", { hasText: "right side first" }).count(), 0, "not kept for a reload");
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+
   test("quick replies send their payload and go away", async () => {
     const page = await freshPage();
     await send(page, "hello");

@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 
 from coach.tools.cluster import Cluster
-from coach.tools.stack import MODEL, Stack
+from coach.tools.stack import MODEL, Stack, free_port
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +21,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PSOAS_TTS_ENGINES": "espeak",
             # typed-chat timing: holds start when announced, so tests stay short
             "PSOAS_WORDS_PER_SECOND": "0",
+            # the one other site allowed: the browser tests' rasa-webchat page
+            "PSOAS_CORS_ORIGINS": f"http://127.0.0.1:{free_port()}",
         },
     )
     try:

@@ -38,6 +38,8 @@ def test_in_chromium(stack: Stack, test_file: Path) -> None:
         env={
             **os.environ,
             "COACH_URL": stack.url,
+            # the origin the stack lets in besides its own (compat.test.mjs)
+            "COMPAT_ORIGIN": stack.env["PSOAS_CORS_ORIGINS"],
             "TEST_OUTPUT": str(OUTPUT),
             "PYTHON": sys.executable,  # speaks the test sentences (coach.tools.speak)
         },

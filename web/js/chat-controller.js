@@ -44,6 +44,11 @@ export class ChatController {
 
   showBotMessage(message, { speak = true } = {}) {
     if (!message || typeof message !== "object") return;
+    if (message.forgotten === true) {
+      // the conversation was deleted: so is this browser's copy of it
+      this.store.clearMessages();
+      this.view.clear();
+    }
     if (message.text) {
       this.view.add("bot", message);
       this.store.addMessage({ kind: "bot", text: message.text, audio_url: message.audio_url || null });

@@ -56,6 +56,11 @@ export class ChatView extends EventTarget {
     return item;
   }
 
+  clear() {
+    this.list.replaceChildren();
+    this.#clearQuickReplies();
+  }
+
   setTyping(on) {
     window.clearTimeout(this.typingTimer);
     this.typing.hidden = !on;

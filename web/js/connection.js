@@ -3,6 +3,7 @@
 // the same conversation. Messages typed while offline wait in an outbox and go
 // out, in order, once the session is confirmed again: nothing is lost.
 
+import { authToken } from "./auth.js";
 import { contract } from "./contract.js";
 
 const { reconnect_message: RECONNECT_MESSAGE, socket: SOCKET } = contract;
@@ -30,6 +31,9 @@ export class Connection extends EventTarget {
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
       timeout: 10000,
+      // a token when the page was given one (auth.js); a callback, so a
+      // reconnect sends it again
+      auth: (send) => send(authToken() ? { token: authToken() } : {}),
     });
     this.socket.on("connect", () => {
       this.#emit("state", { state: "connecting" });

@@ -53,6 +53,12 @@ export const store = {
     return Array.isArray(list) ? list : [];
   },
 
+  // the conversation was deleted on the server ("delete my conversation")
+  clearMessages() {
+    write("messages", []);
+    write("routine", null);
+  },
+
   addMessage(message) {
     const list = this.messages();
     list.push(message);

@@ -3,6 +3,7 @@
 // this page's own (network_error, timeout, server_error) so callers always get
 // an answer to show. `outcome` sorts an answer into what the page does with it.
 
+import { authHeaders } from "./auth.js";
 import { contract } from "./contract.js";
 
 export const VOICE_URL = contract.voice.url;
@@ -35,7 +36,12 @@ export async function sendRecording(blob, { sender, mode = MODES.question, filen
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
   try {
-    const response = await fetch(VOICE_URL, { method: "POST", body: form, signal: controller.signal });
+    const response = await fetch(VOICE_URL, {
+      method: "POST",
+      body: form,
+      headers: authHeaders(),
+      signal: controller.signal,
+    });
     let body = null;
     try {
       body = await response.json();
