@@ -9,9 +9,12 @@ again", never silence. The faults run last, each leaving the cluster whole.
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import shutil
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -21,6 +24,7 @@ from typing import List, Tuple
 import pytest
 
 from coach.intents import RECONNECT_MESSAGE
+from coach.settings import PROJECT_ROOT as ROOT
 from coach.tools.cluster import LOCK_LIFETIME_SECONDS, Cluster
 from tests.support.scale import duplicated_events, lock_errors, post, texts, user_texts
 from tests.support.socketio import Listener, has_text, routine_of
@@ -35,6 +39,7 @@ QUESTIONS = [
     "thanks",
 ]
 TRY_AGAIN = "try again"
+FAILOVER = ROOT / "tests" / "browser" / "cluster" / "failover.test.mjs"
 
 
 def sender() -> str:
@@ -132,6 +137,34 @@ def test_a_routine_survives_the_loss_of_its_replica(cluster: Cluster):
             again.close()
     finally:
         cluster.restart("rasa1")
+
+
+def test_the_widget_survives_the_loss_of_its_replica(cluster: Cluster):
+    """The real widget in Chromium through the balancer (tests/browser/cluster/)."""
+    node = shutil.which("node")
+    assert node and (ROOT / "node_modules" / "playwright-core").is_dir(), "run scripts/test"
+    pgids = {name: cluster.processes[name].pid for name in cluster.replicas}
+    try:
+        result = subprocess.run(
+            [node, "--test", "--test-reporter=spec", str(FAILOVER)],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "COACH_URL": cluster.url,
+                "REPLICA_PGIDS": json.dumps(pgids),
+                "TEST_OUTPUT": str(ROOT / "test-output" / "browser"),
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        for name in cluster.replicas:
+            if cluster.processes[name].poll() is not None:
+                cluster.restart(name)
+    print(result.stdout[-3000:])
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
 def test_an_action_server_killed_mid_conversation(cluster: Cluster):
