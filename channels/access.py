@@ -18,6 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.guard import audio_url_for
+from channels.voice_result import HTTP_STATUS, SLOW_DOWN
 from coach.ratelimit import RateLimiter
 from coach.services import Services
 
@@ -71,7 +72,7 @@ def limit_per_client(blueprint: Blueprint, limiter: RateLimiter, services: Servi
         if audio_url:
             message["audio_url"] = audio_url
         body = {
-            "status": "slow_down",
+            "status": SLOW_DOWN,
             "transcript": None,
             "confidence": None,
             "model": None,
@@ -79,7 +80,8 @@ def limit_per_client(blueprint: Blueprint, limiter: RateLimiter, services: Servi
             "messages": [message],
             "detail": admission.reason,
         }
-        return response.json(body, status=429, headers={"Retry-After": str(admission.retry_after)})
+        headers = {"Retry-After": str(admission.retry_after)}
+        return response.json(body, status=HTTP_STATUS[SLOW_DOWN], headers=headers)
 
     @blueprint.middleware("response")
     async def release(request: Request, reply: HTTPResponse) -> None:

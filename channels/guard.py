@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
@@ -38,6 +39,7 @@ from sanic import Blueprint
 from channels import action_results
 from coach.services import Services, process_services
 from coach.speech.tts.base import SpeechError
+from coach.text.input_checks import clean_conversation_id, text_to_read
 from coach.text.spoken import plain_text
 from coach.timings import stage
 from stores.tracker_store import StoreUnavailable, fail_loudly
@@ -160,6 +162,11 @@ def reply_even_on_failure(
 
     async def handle(message: UserMessage) -> None:
         used = services or process_services()
+        # whatever the channel: an id the store can write, a text the NLU can afford
+        message.sender_id = (
+            clean_conversation_id(message.sender_id) or f"anonymous-{uuid.uuid4().hex}"
+        )
+        message.text = text_to_read(message.text)
         output = CoachOutputChannel(message.output_channel, used)
         message.output_channel = output
         refused = used.payloads.refusal(message.text)

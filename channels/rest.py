@@ -1,12 +1,15 @@
 """Rasa's REST channel, made safe for real clients.
 
 Same URL (``/webhooks/rest/webhook``) and JSON as the stock channel, plus:
-- a message that is missing or not a string is treated as empty text (it gets
-  the "I didn't get any text" answer instead of an error);
+- a body that is not a JSON object, and a message that is missing or not a
+  string, are treated as empty text (the "I didn't get any text" answer, not a
+  500); a message is cut to one character over the longest allowed before the
+  NLU reads it (it still gets "too long", without the NLU's cost of a huge text);
 - with ``PSOAS_JWT_SECRET`` set, a valid bearer token is needed, and a token
   bound to a conversation (``sub``) talks to that one (``channels.access``);
-- a missing sender gets a fresh conversation id (returned as ``recipient_id``),
-  never the shared ``default`` conversation;
+- a missing or unusable sender (no printable characters: a NUL or a lone
+  surrogate would stop Rasa's SQL store) gets a fresh conversation id
+  (returned as ``recipient_id``), never the shared ``default`` conversation;
 - replies go out whole, with their spoken form and audio URL, and a failure
   anywhere still gets a clear reply (``channels.guard``).
 """
@@ -23,6 +26,7 @@ from sanic.request import Request
 from channels.access import require_token, token_subject
 from channels.guard import OnNewMessage, guard_the_store, reply_even_on_failure
 from coach.services import process_services
+from coach.text.input_checks import clean_conversation_id, text_to_read
 
 
 def _json_body(request: Request) -> dict[str, Any]:
@@ -44,14 +48,16 @@ class RestChannel(RestInput):
         subject = token_subject(req)
         if subject:
             return subject
-        sender = _json_body(req).get("sender")
-        if isinstance(sender, (str, int)) and str(sender).strip():
-            return str(sender).strip()[:128]
-        return f"anonymous-{uuid.uuid4().hex}"
+        sender = clean_conversation_id(_json_body(req).get("sender"))
+        return sender or f"anonymous-{uuid.uuid4().hex}"
 
     def _extract_message(self, req: Request) -> str | None:
-        message = _json_body(req).get("message")
-        return message if isinstance(message, str) else ""
+        return text_to_read(_json_body(req).get("message"))
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        """Rasa's reads ``request.json.get``, a 500 for a body that is no object."""
+        metadata = _json_body(request).get("metadata")
+        return metadata if isinstance(metadata, dict) else None
 
     def _extract_input_channel(self, req: Request) -> str:
         return self.name()

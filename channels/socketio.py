@@ -44,19 +44,11 @@ from channels.guard import (
 )
 from coach.access import origin_allowed, same_origins
 from coach.services import Services, process_services
+from coach.text.input_checks import clean_conversation_id, text_to_read
 
 logger = logging.getLogger(__name__)
 
-MAX_SESSION_ID = 128
 BOUND = "bound_to"  # the socket's session key for its token's conversation
-
-
-def clean_session_id(value: Any) -> str | None:
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        text = str(value).strip()
-        if text:
-            return text[:MAX_SESSION_ID]
-    return None
 
 
 def metadata_of(data: Dict[str, Any], key: str) -> Dict[str, Any]:
@@ -121,7 +113,9 @@ class SocketIOChannel(SocketIOInput):
         async def session_request(sid: str, data: Any = None) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = (
-                await bound(sid) or clean_session_id(data.get("session_id")) or uuid.uuid4().hex
+                await bound(sid)
+                or clean_conversation_id(data.get("session_id"))
+                or uuid.uuid4().hex
             )
             rich = data.get("rich") is True
             if self.session_persistence:
@@ -133,15 +127,14 @@ class SocketIOChannel(SocketIOInput):
         async def handle_message(sid: str, data: Any = None) -> None:
             data = data if isinstance(data, dict) else {}
             if self.session_persistence:
-                sender = await bound(sid) or clean_session_id(data.get("session_id"))
+                sender = await bound(sid) or clean_conversation_id(data.get("session_id"))
                 if sender is None:
                     logger.info("socket.io: a message without a session id was ignored")
                     return
             else:
                 sender = sid
-            text = data.get("message")
             message = UserMessage(
-                text if isinstance(text, str) else "",
+                text_to_read(data.get("message")),
                 SocketIOOutput(sio, self.bot_message_evt),
                 sender,
                 input_channel=self.name(),

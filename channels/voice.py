@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -57,6 +58,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.access import limit_per_client, require_token, token_subject
 from channels.guard import OnNewMessage, audio_url_for, reply_even_on_failure
 from channels.voice_request import VoiceRequest, clean_sender, parse_request, read_body
 from channels.voice_result import (  # noqa: F401 - the statuses, as the channel's own
@@ -66,6 +68,7 @@ from channels.voice_result import (  # noqa: F401 - the statuses, as the channel
     OK,
     RECOGNIZER_UNAVAILABLE,
     REFUSAL_STATUS,
+    SLOW_DOWN,
     STATUS_MESSAGE,
     VoiceResult,
 )
@@ -315,6 +318,10 @@ class VoiceChannel(InputChannel):
         voice = Blueprint("psoas_voice", __name__)
         services = process_services()
         guarded = reply_even_on_failure(on_new_message, services)
+        # a token when PSOAS_JWT_SECRET asks for one, then the client's limits:
+        # both answer before the upload is read
+        require_token(voice, services)
+        limit_per_client(voice, services.voice_limits, services)
 
         @voice.listener("before_server_start")
         async def start_recognition(app: Any, loop: Any) -> None:
@@ -344,6 +351,8 @@ class VoiceChannel(InputChannel):
             try:
                 request.body = await read_body(request)
                 parsed = parse_request(request)
+                # a token bound to a conversation speaks in that one
+                parsed = replace(parsed, sender=token_subject(request) or parsed.sender)
             except AudioProblem as problem:
                 result = await handler.refuse(
                     clean_sender(request.args.get("sender")), problem.status, problem.detail

@@ -16,8 +16,9 @@ from sanic.request import Request
 
 from coach.speech.asr.audio_input import MAX_UPLOAD_BYTES, TOO_LARGE, UNSUPPORTED_TYPE, AudioProblem
 from coach.speech.listening import MODES, QUESTION
+from coach.text.input_checks import MAX_CONVERSATION_ID, clean_conversation_id
 
-MAX_SENDER_LENGTH = 128
+MAX_SENDER_LENGTH = MAX_CONVERSATION_ID
 
 
 @dataclass
@@ -31,10 +32,9 @@ class VoiceRequest:
 
 
 def clean_sender(value: Any) -> str:
-    """The conversation id: a given one trimmed, else a fresh one (never shared)."""
-    if isinstance(value, (str, int)) and str(value).strip():
-        return str(value).strip()[:MAX_SENDER_LENGTH]
-    return f"anonymous-{uuid.uuid4().hex}"
+    """The conversation id: a given one cleaned (``clean_conversation_id``),
+    else a fresh one (never shared)."""
+    return clean_conversation_id(value) or f"anonymous-{uuid.uuid4().hex}"
 
 
 def clean_mode(value: Any) -> str:

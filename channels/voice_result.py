@@ -21,6 +21,7 @@ OK = "ok"
 NOT_UNDERSTOOD = "not_understood"
 MISSING_AUDIO = "missing_audio"
 RECOGNIZER_UNAVAILABLE = "recognizer_unavailable"
+SLOW_DOWN = "slow_down"  # over the client's limits (channels/access.py)
 
 HTTP_STATUS = {
     OK: 200,
@@ -32,6 +33,7 @@ HTTP_STATUS = {
     UNSUPPORTED_TYPE: 415,
     UNREADABLE: 422,
     RECOGNIZER_UNAVAILABLE: 503,
+    SLOW_DOWN: 429,
 }
 # the content message (content/answers.yml) each status answers with
 STATUS_MESSAGE = {
@@ -43,6 +45,7 @@ STATUS_MESSAGE = {
     UNSUPPORTED_TYPE: "voice_unsupported",
     UNREADABLE: "voice_unreadable",
     RECOGNIZER_UNAVAILABLE: "voice_unavailable",
+    SLOW_DOWN: "slow_down",
 }
 # the status of an outcome that is not acted upon
 REFUSAL_STATUS = {

@@ -55,6 +55,7 @@ MEDIA_TYPES: Dict[str, str] = {
     ".json": "application/json",
     ".webmanifest": "application/manifest+json",
 }
+MAX_WEB_PATH = 1024  # characters: far longer than any file of the widget's
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -104,12 +105,18 @@ def running_socketio(channels: Iterable[InputChannel]) -> SocketIOInput | None:
 
 
 def resolve_web_file(root: Path, relative: str) -> Path | None:
-    """The file at ``relative`` inside ``root``, if it is there and may be served."""
-    if not relative or "\x00" in relative:
+    """The file at ``relative`` inside ``root``, if it is there and may be served.
+
+    A path the file system cannot even look up (a name over its length limit,
+    as long chains of encoded ``../`` make) is not there: a 404, not a 500."""
+    if not relative or "\x00" in relative or len(relative) > MAX_WEB_PATH:
         return None
-    base = root.resolve()
-    candidate = (base / relative).resolve()
-    if base not in candidate.parents or not candidate.is_file():
+    try:
+        base = root.resolve()
+        candidate = (base / relative).resolve()
+        if base not in candidate.parents or not candidate.is_file():
+            return None
+    except (OSError, ValueError):
         return None
     if candidate.suffix not in MEDIA_TYPES:
         return None

@@ -60,3 +60,23 @@ def test_problem_with(text, problem):
 )
 def test_parse_seconds(text, seconds):
     assert parse_seconds(text) == seconds
+
+
+def test_conversation_ids_keep_only_what_the_store_can_write():
+    from coach.text.input_checks import MAX_CONVERSATION_ID, clean_conversation_id
+
+    assert clean_conversation_id("  user-1 ") == "user-1"
+    assert clean_conversation_id(42) == "42"
+    assert clean_conversation_id("a\x00b\udfffc") == "abc"
+    for unusable in ("\udfff", "\x00", "   ", None, True, ["a"], {"a": 1}, 1.5):
+        assert clean_conversation_id(unusable) is None
+    assert len(clean_conversation_id("x" * 1000) or "") == MAX_CONVERSATION_ID
+
+
+def test_the_nlu_never_reads_more_than_one_character_over_the_limit():
+    from coach.text.input_checks import MAX_MESSAGE_CHARS, problem_with, text_to_read
+
+    cut = text_to_read("psoas " * 100_000)
+    assert len(cut) == MAX_MESSAGE_CHARS + 1
+    assert problem_with(cut) == "too_long", "still answered as too long"
+    assert text_to_read(None) == "" and text_to_read(["a"]) == ""

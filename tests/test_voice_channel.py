@@ -24,6 +24,7 @@ from channels.voice import (
     NOT_UNDERSTOOD,
     OK,
     RECOGNIZER_UNAVAILABLE,
+    SLOW_DOWN,
     STATUS_MESSAGE,
     VoiceHandler,
     VoiceOutputChannel,
@@ -131,6 +132,7 @@ def test_every_status_has_its_http_code_and_message():
         UNSUPPORTED_TYPE: 415,
         UNREADABLE: 422,
         RECOGNIZER_UNAVAILABLE: 503,
+        SLOW_DOWN: 429,
     }
     assert set(STATUS_MESSAGE) == set(HTTP_STATUS) - {OK}
 

@@ -21,6 +21,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PSOAS_TTS_ENGINES": "espeak",
             # typed-chat timing: holds start when announced, so tests stay short
             "PSOAS_WORDS_PER_SECOND": "0",
+            # every test speaks from this one address: limits out of the way
+            # (tests/integration/test_access.py tests them on a stack of its own)
+            "PSOAS_VOICE_RATE": "100000/60",
+            "PSOAS_VOICE_CONCURRENCY": "64",
             # the one other site allowed: the browser tests' rasa-webchat page
             "PSOAS_CORS_ORIGINS": f"http://127.0.0.1:{free_port()}",
         },

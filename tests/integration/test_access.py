@@ -1,12 +1,13 @@
-"""Who may talk to the coach, on a real server configured for an embedding app:
-``PSOAS_JWT_SECRET`` (token auth) and ``PSOAS_CORS_ORIGINS`` (one other site)."""
+"""Who may talk to the coach, and how much, on a real server configured for an
+embedding app: ``PSOAS_JWT_SECRET`` (token auth), ``PSOAS_CORS_ORIGINS`` (one
+other site) and tight voice limits (``PSOAS_VOICE_RATE`` 10 a minute)."""
 
 from __future__ import annotations
 
 import json
 import urllib.error
 import urllib.request
-from typing import Dict, Iterator, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import jwt
 import pytest
@@ -31,6 +32,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PSOAS_JWT_SECRET": SECRET,
             "PSOAS_CORS_ORIGINS": CLINIC,
             "PSOAS_RECOGNIZER_WORKERS": "1",
+            "PSOAS_VOICE_RATE": "10/60",
+            "PSOAS_VOICE_CONCURRENCY": "2",
         },
     )
     try:
@@ -117,3 +120,38 @@ def test_cors_headers_go_to_the_listed_origin_only(guarded: Stack):
         guarded, {"sender": "me", "message": "hi"}, {**bearer, "Origin": "https://evil.example"}
     )
     assert "Access-Control-Allow-Origin" not in headers
+
+
+def voice(stack: Stack, headers: Dict[str, str]) -> Tuple[int, Dict[str, object], Dict[str, str]]:
+    """A voice upload that is not audio: cheap to refuse (422) once admitted."""
+    boundary = "psoasboundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="sender"\r\n\r\nme\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n'
+        f"Content-Type: audio/wav\r\n\r\nnot really audio\r\n--{boundary}--\r\n"
+    ).encode()
+    request = urllib.request.Request(
+        f"{stack.url}/webhooks/voice/webhook",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null"), dict(error.headers)
+
+
+def test_voice_needs_a_token_then_slows_a_client_down(guarded: Stack):
+    status, body, _ = voice(guarded, {})
+    assert status == 401 and "sign in" in str(body)
+    bearer = {"Authorization": "Bearer " + token(sub="patient-3")}
+    answers = [voice(guarded, bearer) for _ in range(14)]
+    statuses = [status for status, _, _ in answers]
+    assert statuses[:10] == [422] * 10, "admitted: refused as unreadable audio"
+    assert 429 in statuses[10:], statuses
+    status, body, headers = next(a for a in answers if a[0] == 429)
+    assert body["status"] == "slow_down" and int(headers["Retry-After"]) >= 1
+    messages: List[Dict[str, str]] = body["messages"]  # type: ignore[assignment]
+    assert len(messages) == 1
+    assert "wait a few seconds" in messages[0]["text"] and messages[0].get("audio_url")

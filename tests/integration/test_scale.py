@@ -26,6 +26,8 @@ import pytest
 from coach.intents import RECONNECT_MESSAGE
 from coach.settings import PROJECT_ROOT as ROOT
 from coach.tools.cluster import LOCK_LIFETIME_SECONDS, Cluster
+from coach.tools.hostile import run_hostile
+from tests.support.hostile import write_canaries
 from tests.support.scale import duplicated_events, lock_errors, post, texts, user_texts
 from tests.support.socketio import Listener, has_text, routine_of
 
@@ -165,6 +167,32 @@ def test_the_widget_survives_the_loss_of_its_replica(cluster: Cluster):
                 cluster.restart(name)
     print(result.stdout[-3000:])
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_a_thousand_hostile_requests_through_the_balancer(cluster: Cluster):
+    """The hostile-input plan (``coach.tools.hostile``) against the balancer and
+    both replicas behind it: no 5xx, nothing read outside the served folders,
+    every replica still up and answering."""
+    canaries = write_canaries(cluster.workdir)
+    try:
+        report = run_hostile(
+            cluster.url,
+            1000,
+            seed=1,
+            canary=canaries.secret,
+            canary_paths=[str(path) for path in canaries.paths],
+        )
+    finally:
+        canaries.remove()
+    print(report.summary())
+    assert report.requests >= 1000
+    assert report.server_errors == 0, "\n".join(report.findings())
+    assert not report.canary_seen
+    assert all(cluster.processes[name].poll() is None for name in cluster.replicas)
+    for replica in cluster.replicas:
+        status, reply = post(cluster.url, sender(), "what is the psoas", replica=replica)
+        assert status == 200 and "psoas" in texts(reply).lower()
+    assert duplicated_events(cluster) == []
 
 
 def test_an_action_server_killed_mid_conversation(cluster: Cluster):

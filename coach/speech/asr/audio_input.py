@@ -4,6 +4,13 @@
   with a band-limited polyphase filter; anything else the browsers send (WebM or
   OGG with Opus, MP4/AAC from Safari, MP3, FLAC, float WAV) goes through ffmpeg
   in a subprocess, so the event loop never waits on it.
+* Hostile uploads: a WAV header is believed only for sample rates a recording
+  can have (``MIN_SAMPLE_RATE`` to ``MAX_SAMPLE_RATE``; the resampling filter
+  grows with the rate, and a lying header of 50 MHz took 22 GB before the
+  kernel killed the server); ffmpeg reads only the container the bytes were
+  sniffed as (``FFMPEG_DEMUXERS``), never guessing, so a playlist (HLS) or a
+  concat file behind an ID3 tag cannot make it open other files, and it may
+  open nothing but the upload itself (``-protocol_whitelist file``).
 * Caps: an upload larger than ``MAX_UPLOAD_BYTES`` or longer than
   ``MAX_SECONDS`` is refused, not truncated (a half-heard question would get a
   wrong answer).
@@ -23,6 +30,7 @@ import io
 import math
 import os
 import shutil
+import struct
 import tempfile
 import wave
 from dataclasses import dataclass
@@ -31,7 +39,26 @@ SAMPLE_RATE = 16000
 SAMPLE_WIDTH = 2
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # 15 s of 48 kHz stereo 24-bit WAV is 4.3 MB
 MAX_SECONDS = 15.0  # one question or command; a longer recording is refused
+# the sample rates a WAV header is believed for (telephone-band recorders to
+# studio gear); outside them the header lies
+MIN_SAMPLE_RATE = 4000
+MAX_SAMPLE_RATE = 384_000
+# every common rate is a multiple of this; any other rate is resampled as its
+# nearest multiple (at most 0.3 % off in pitch), which keeps the polyphase
+# filter small: its length grows with the rate's ratio to 16 kHz in lowest terms
+RATE_STEP = 25
 FFMPEG_TIMEOUT_SECONDS = 15.0
+FFMPEG_MAX_ALLOC = 64 * 1024 * 1024  # no single allocation larger (a lying header's)
+# the demuxer ffmpeg must use for each sniffed container: never its own guess,
+# which follows the bytes after an ID3 tag to the HLS and concat demuxers
+FFMPEG_DEMUXERS = {
+    "wav": "wav",
+    "ogg": "ogg",
+    "webm": "matroska",
+    "flac": "flac",
+    "mp4": "mov",
+    "mp3": "mp3",
+}
 FRAME_SECONDS = 0.03
 SILENCE_RMS = 60  # loudest 30 ms frame below this (about -55 dBFS): nothing was said
 TARGET_SPEECH_RMS = 3000.0  # loud frames are brought to about this level...
@@ -118,6 +145,42 @@ def _check_length(seconds: float) -> None:
         raise AudioProblem(TOO_LONG, f"the recording is {seconds:.1f} s, over {MAX_SECONDS:g} s")
 
 
+def wav_sample_rate(data: bytes) -> int | None:
+    """The sample rate a WAV's ``fmt `` chunk declares, whatever its encoding
+    (``None`` when there is none, or it is cut short before the rate)."""
+    position = 12
+    for _ in range(64):  # a real WAV has a handful of chunks before "fmt "
+        if position + 8 > len(data):
+            return None
+        chunk, size = (
+            data[position : position + 4],
+            int.from_bytes(data[position + 4 : position + 8], "little"),
+        )
+        if chunk == b"fmt ":
+            fmt = data[position + 8 : position + 8 + min(size, 16)]
+            return int.from_bytes(fmt[4:8], "little") if len(fmt) >= 8 else None
+        position += 8 + size + (size & 1)
+    return None
+
+
+def check_sample_rate(rate: int) -> None:
+    """Refuses a sample rate no recording has (``unreadable_audio``)."""
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioProblem(
+            UNREADABLE,
+            f"the WAV header's sample rate ({rate} Hz) is not one of a recording "
+            f"({MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz)",
+        )
+
+
+def resampling_ratio(rate: int) -> tuple[int, int]:
+    """``(up, down)`` in lowest terms that take ``rate`` (as its nearest multiple
+    of ``RATE_STEP``) to 16 kHz: at most 640 and 15360 within the believed rates."""
+    nearest = max(RATE_STEP, round(rate / RATE_STEP) * RATE_STEP)
+    divisor = math.gcd(nearest, SAMPLE_RATE)
+    return SAMPLE_RATE // divisor, nearest // divisor
+
+
 def decode_wav(data: bytes) -> Pcm:
     """PCM WAV -> :class:`Pcm`; float or compressed WAV raises ``wave.Error``."""
     import numpy as np
@@ -129,11 +192,16 @@ def decode_wav(data: bytes) -> Pcm:
             frames = wav.getnframes()
             if rate <= 0 or channels <= 0 or width not in (1, 2, 3, 4):
                 raise AudioProblem(UNREADABLE, "the WAV header is invalid")
+            check_sample_rate(rate)
             # a streamed WAV (espeak-ng --stdout, arecord, recorders writing to a
             # pipe) has a placeholder length in its header: the data decides
             raw = wav.readframes(min(frames, int(MAX_SECONDS * rate) + 1))
     except EOFError as exc:
         raise AudioProblem(UNREADABLE, "the WAV file is cut short") from exc
+    except (RuntimeError, struct.error, OverflowError) as exc:
+        # the wave module's own failures on chunks whose sizes lie (a seek
+        # past a chunk's end is a RuntimeError): the file is damaged
+        raise AudioProblem(UNREADABLE, "the WAV file's chunks are damaged") from exc
     usable = len(raw) // (width * channels) * (width * channels)
     if usable == 0:
         raise AudioProblem(UNREADABLE, "the WAV file holds no audio")
@@ -156,21 +224,27 @@ def decode_wav(data: bytes) -> Pcm:
         samples = np.frombuffer(raw, dtype="<i4").astype(np.float32) / 65536.0
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1)
-    if rate != SAMPLE_RATE and samples.size:
-        divisor = math.gcd(rate, SAMPLE_RATE)
-        samples = resample_poly(samples, SAMPLE_RATE // divisor, rate // divisor)
+    up, down = resampling_ratio(rate)
+    if up != down and samples.size:
+        samples = resample_poly(samples, up, down)
     pcm = np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
     return Pcm(pcm)
 
 
 async def decode_with_ffmpeg(data: bytes, suffix: str) -> Pcm:
-    """Any format ffmpeg reads -> :class:`Pcm`, in a subprocess.
+    """A recording in the container ``suffix`` (as sniffed: a key of
+    ``FFMPEG_DEMUXERS``) -> :class:`Pcm`, by ffmpeg in a subprocess.
 
     The input goes through a temporary file, not a pipe: MP4 from Safari keeps
-    its index at the end, which ffmpeg cannot reach in a pipe."""
+    its index at the end, which ffmpeg cannot reach in a pipe. ffmpeg is told
+    the container (it does not guess), may open only that file, and may not
+    make any one allocation over ``FFMPEG_MAX_ALLOC``."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise AudioProblem(UNREADABLE, "ffmpeg is not installed: only WAV can be read")
+    demuxer = FFMPEG_DEMUXERS.get(suffix)
+    if demuxer is None:
+        raise AudioProblem(UNREADABLE, "the recording is not in a known audio format")
     fd, path = tempfile.mkstemp(prefix="psoas-voice-", suffix=f".{suffix}")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -181,6 +255,12 @@ async def decode_with_ffmpeg(data: bytes, suffix: str) -> Pcm:
             "-hide_banner",
             "-loglevel",
             "error",
+            "-max_alloc",
+            str(FFMPEG_MAX_ALLOC),
+            "-protocol_whitelist",
+            "file",
+            "-f",
+            demuxer,
             "-i",
             path,
             "-t",
@@ -216,6 +296,9 @@ async def decode_upload(data: bytes, content_type: str | None = None) -> Pcm:
     """An uploaded recording -> :class:`Pcm` (or an :class:`AudioProblem`)."""
     found = check_upload(data, content_type)
     if found == "wav":
+        rate = wav_sample_rate(data)
+        if rate is not None:  # float and compressed WAV too, before ffmpeg reads them
+            check_sample_rate(rate)
         try:
             return await asyncio.to_thread(decode_wav, data)
         except wave.Error:
