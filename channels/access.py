@@ -18,27 +18,31 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.guard import audio_url_for
-from channels.voice_result import HTTP_STATUS, SLOW_DOWN
+from channels.voice_result import HTTP_STATUS, NOT_SIGNED_IN, SLOW_DOWN
 from coach.ratelimit import RateLimiter
 from coach.services import Services
 
 
-def require_token(blueprint: Blueprint, services: Services) -> None:
+def require_token(blueprint: Blueprint, services: Services, voice: bool = False) -> None:
+    """A request without a valid token gets 401 and "please sign in again", in
+    the channel's own answer shape (REST's list of messages, or the voice
+    channel's object)."""
+
     @blueprint.middleware("request")
     async def need_token(request: Request) -> HTTPResponse | None:
         request.ctx.token_subject = None
         if not services.tokens.required or request.method == "OPTIONS":
             return None
         claims = services.tokens.claims(request.headers.get("authorization"))
-        if claims is None:
-            reply = services.content.message("not_signed_in").reply
-            return response.json(
-                [{"text": reply.text, "spoken": reply.spoken}],
-                status=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        request.ctx.token_subject = claims.subject
-        return None
+        if claims is not None:
+            request.ctx.token_subject = claims.subject
+            return None
+        reply = services.content.message("not_signed_in").reply
+        message = {"text": reply.text, "spoken": reply.spoken}
+        body: Any = [message]
+        if voice:
+            body = {"status": NOT_SIGNED_IN, "transcript": None, "messages": [message]}
+        return response.json(body, status=401, headers={"WWW-Authenticate": "Bearer"})
 
 
 def token_subject(request: Any) -> str | None:

@@ -64,6 +64,7 @@ from channels.voice_request import VoiceRequest, clean_sender, parse_request, re
 from channels.voice_result import (  # noqa: F401 - the statuses, as the channel's own
     HTTP_STATUS,
     MISSING_AUDIO,
+    NOT_SIGNED_IN,
     NOT_UNDERSTOOD,
     OK,
     RECOGNIZER_UNAVAILABLE,
@@ -320,7 +321,7 @@ class VoiceChannel(InputChannel):
         guarded = reply_even_on_failure(on_new_message, services)
         # a token when PSOAS_JWT_SECRET asks for one, then the client's limits:
         # both answer before the upload is read
-        require_token(voice, services)
+        require_token(voice, services, voice=True)
         limit_per_client(voice, services.voice_limits, services)
 
         @voice.listener("before_server_start")

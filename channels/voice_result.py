@@ -22,6 +22,7 @@ NOT_UNDERSTOOD = "not_understood"
 MISSING_AUDIO = "missing_audio"
 RECOGNIZER_UNAVAILABLE = "recognizer_unavailable"
 SLOW_DOWN = "slow_down"  # over the client's limits (channels/access.py)
+NOT_SIGNED_IN = "not_signed_in"  # no valid token when one is needed (channels/access.py)
 
 HTTP_STATUS = {
     OK: 200,
@@ -34,6 +35,7 @@ HTTP_STATUS = {
     UNREADABLE: 422,
     RECOGNIZER_UNAVAILABLE: 503,
     SLOW_DOWN: 429,
+    NOT_SIGNED_IN: 401,
 }
 # the content message (content/answers.yml) each status answers with
 STATUS_MESSAGE = {
@@ -46,6 +48,7 @@ STATUS_MESSAGE = {
     UNREADABLE: "voice_unreadable",
     RECOGNIZER_UNAVAILABLE: "voice_unavailable",
     SLOW_DOWN: "slow_down",
+    NOT_SIGNED_IN: "not_signed_in",
 }
 # the status of an outcome that is not acted upon
 REFUSAL_STATUS = {

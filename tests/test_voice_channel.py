@@ -21,6 +21,7 @@ from channels.guard import AUDIO_ROUTE, reply_even_on_failure
 from channels.voice import (
     HTTP_STATUS,
     MISSING_AUDIO,
+    NOT_SIGNED_IN,
     NOT_UNDERSTOOD,
     OK,
     RECOGNIZER_UNAVAILABLE,
@@ -133,6 +134,7 @@ def test_every_status_has_its_http_code_and_message():
         UNREADABLE: 422,
         RECOGNIZER_UNAVAILABLE: 503,
         SLOW_DOWN: 429,
+        NOT_SIGNED_IN: 401,
     }
     assert set(STATUS_MESSAGE) == set(HTTP_STATUS) - {OK}
 

@@ -144,7 +144,7 @@ def voice(stack: Stack, headers: Dict[str, str]) -> Tuple[int, Dict[str, object]
 
 def test_voice_needs_a_token_then_slows_a_client_down(guarded: Stack):
     status, body, _ = voice(guarded, {})
-    assert status == 401 and "sign in" in str(body)
+    assert status == 401 and body["status"] == "not_signed_in" and "sign in" in str(body)
     bearer = {"Authorization": "Bearer " + token(sub="patient-3")}
     answers = [voice(guarded, bearer) for _ in range(14)]
     statuses = [status for status, _, _ in answers]
