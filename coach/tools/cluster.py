@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
+from coach.services import Services
 from coach.settings import PROJECT_ROOT, Settings
 from coach.tools.local_services import Balancer, Postgres, Redis, free_port
 from coach.tools.rasa_args import cors_arguments
@@ -106,9 +107,11 @@ class Cluster:
     def start(self) -> None:
         self.postgres.start()
         self.redis.start()
+        trouble = Services(self.settings).content.message("trouble").reply
         self.balancer.write_config(
             [(n, self.ports[n]) for n in self.replicas],
             [(n, self.ports[n]) for n in self.action_servers],
+            {"text": trouble.text, "spoken": trouble.spoken},
         )
         for name in self.action_servers:
             self.spawn(name)

@@ -11,6 +11,7 @@ user, in a folder that user can reach.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -241,15 +242,25 @@ class Balancer:
         self.config = self.folder / "haproxy.cfg"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def write_config(self, replicas: List[Tuple[str, int]], actions: List[Tuple[str, int]]) -> None:
+    def write_config(
+        self,
+        replicas: List[Tuple[str, int]],
+        actions: List[Tuple[str, int]],
+        trouble: Dict[str, str],
+    ) -> None:
+        """The config, and the answers HAProxy gives itself when no replica
+        could (``trouble``: the coach's "something went wrong, try again")."""
         rasa = "\n".join(f"    server {n} 127.0.0.1:{p} cookie {n}" for n, p in replicas)
         action = "\n".join(f"    server {n} 127.0.0.1:{p}" for n, p in actions)
+        for code, reason in ERRORS.items():
+            (self.folder / f"{code}.http").write_bytes(error_response(code, reason, trouble))
         text = Template(HAPROXY_TEMPLATE.read_text(encoding="utf-8")).substitute(
             BIND="127.0.0.1",
             PORT=self.port,
             ACTIONS_PORT=self.actions_port,
             RASA_SERVERS=rasa,
             ACTION_SERVERS=action,
+            ERRORS=self.folder,
         )
         self.config.write_text(text, encoding="utf-8")
 
@@ -268,6 +279,21 @@ class Balancer:
     def stop(self) -> None:
         stop(self.process)
         self.process = None
+
+
+ERRORS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+def error_response(code: int, reason: str, trouble: Dict[str, str]) -> bytes:
+    """A whole HTTP response for HAProxy's ``errorfile``: REST's answer shape
+    (a list of messages) saying "something went wrong, try again", so that a
+    message whose replica died under it is answered, not met with a bare 502."""
+    body = json.dumps([{"recipient_id": None, **trouble}]).encode()
+    head = (
+        f"HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\n"
+        f"Cache-Control: no-store\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 def stop(process: subprocess.Popen[bytes] | None, seconds: float = 20) -> None:

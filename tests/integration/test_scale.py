@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import List, Tuple
 
 import pytest
@@ -41,7 +42,7 @@ QUESTIONS = [
     "thanks",
 ]
 TRY_AGAIN = "try again"
-FAILOVER = ROOT / "tests" / "browser" / "cluster" / "failover.test.mjs"
+CLUSTER_BROWSER_TESTS = sorted((ROOT / "tests" / "browser" / "cluster").glob("*.test.mjs"))
 
 
 def sender() -> str:
@@ -141,19 +142,22 @@ def test_a_routine_survives_the_loss_of_its_replica(cluster: Cluster):
         cluster.restart("rasa1")
 
 
-def test_the_widget_survives_the_loss_of_its_replica(cluster: Cluster):
-    """The real widget in Chromium through the balancer (tests/browser/cluster/)."""
+@pytest.mark.parametrize("test_file", CLUSTER_BROWSER_TESTS, ids=lambda path: path.name)
+def test_the_widget_when_its_replica_dies(cluster: Cluster, test_file: Path):
+    """The real widget in Chromium through the balancer (tests/browser/cluster/):
+    the routine carries on, and a message its replica died under is reported."""
     node = shutil.which("node")
     assert node and (ROOT / "node_modules" / "playwright-core").is_dir(), "run scripts/test"
-    pgids = {name: cluster.processes[name].pid for name in cluster.replicas}
+    groups = {name: cluster.processes[name].pid for name in cluster.processes}
     try:
         result = subprocess.run(
-            [node, "--test", "--test-reporter=spec", str(FAILOVER)],
+            [node, "--test", "--test-reporter=spec", str(test_file)],
             cwd=ROOT,
             env={
                 **os.environ,
                 "COACH_URL": cluster.url,
-                "REPLICA_PGIDS": json.dumps(pgids),
+                "REPLICA_PGIDS": json.dumps({n: groups[n] for n in cluster.replicas}),
+                "ACTION_PGIDS": json.dumps({n: groups[n] for n in cluster.action_servers}),
                 "TEST_OUTPUT": str(ROOT / "test-output" / "browser"),
             },
             capture_output=True,
@@ -162,7 +166,7 @@ def test_the_widget_survives_the_loss_of_its_replica(cluster: Cluster):
             check=False,
         )
     finally:
-        for name in cluster.replicas:
+        for name in [*cluster.replicas, *cluster.action_servers]:
             if cluster.processes[name].poll() is not None:
                 cluster.restart(name)
     print(result.stdout[-3000:])
@@ -258,7 +262,10 @@ def test_a_replica_killed_holding_a_lock_does_not_stick_it(cluster: Cluster):
     frozen = [cluster.processes[n].pid for n in cluster.action_servers]
     for pid in frozen:
         os.kill(pid, signal.SIGSTOP)
-    stuck = threading.Thread(target=post, args=(cluster.url, who, "what is the psoas", "rasa1", 30))
+    in_flight: List[Tuple[int, List]] = []
+    stuck = threading.Thread(
+        target=lambda: in_flight.append(post(cluster.url, who, "what is the psoas", "rasa1", 30))
+    )
     try:
         stuck.start()
         time.sleep(2)
@@ -267,6 +274,9 @@ def test_a_replica_killed_holding_a_lock_does_not_stick_it(cluster: Cluster):
         for pid in frozen:
             os.kill(pid, signal.SIGCONT)
     stuck.join(60)
+    # the message its replica died under is answered by the balancer: try again
+    [(code, answer)] = in_flight
+    assert code == 502 and TRY_AGAIN in texts(answer), (code, answer)
     began = time.monotonic()
     status, reply = post(cluster.url, who, "how do I stretch my psoas", replica="rasa2")
     waited = time.monotonic() - began

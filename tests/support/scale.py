@@ -29,7 +29,10 @@ def post(
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, []
+        try:  # the balancer's own answers are in REST's shape too
+            return error.code, json.loads(error.read())
+        except ValueError:
+            return error.code, []
 
 
 def texts(messages: Messages) -> str:

@@ -7,6 +7,8 @@ import { ChatView } from "./chat.js";
 
 const WELCOME =
   "Hi! I'm your psoas coach. Ask me about the psoas, stretching, massage or release tools, by typing or with the microphone. Say **“guide me through the psoas stretch”** and I'll time each hold for you.";
+const UNANSWERED =
+  "The connection dropped before the coach answered your last message. Please send it again once it's back.";
 const CONNECTION_WORDS = { online: "Online", connecting: "Connecting…", offline: "Offline" };
 
 export class ChatController {
@@ -23,6 +25,10 @@ export class ChatController {
     connection.addEventListener("sent", () => {
       const waiting = document.querySelector("li.message.user.pending");
       if (waiting) waiting.classList.remove("pending");
+    });
+    connection.addEventListener("unanswered", () => {
+      this.view.setTyping(false);
+      this.notice({ text: UNANSWERED });
     });
     connection.addEventListener("message", (event) => {
       this.view.setTyping(false);

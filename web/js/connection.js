@@ -1,7 +1,11 @@
 // The socket.io connection to Rasa's channel, with session persistence: the
 // conversation id is ours (store.sessionId), so a reload or a reconnect joins
 // the same conversation. Messages typed while offline wait in an outbox and go
-// out, in order, once the session is confirmed again: nothing is lost.
+// out, in order, once the session is confirmed again: nothing is lost. A
+// message that went out but whose answer never came before the connection
+// dropped (its server died under it) is reported ("unanswered"), not resent:
+// the server may have acted on it, and a command such as "next" must not
+// count twice.
 
 import { authToken } from "./auth.js";
 import { contract } from "./contract.js";
@@ -15,6 +19,7 @@ export class Connection extends EventTarget {
     this.ready = false;
     this.confirmedOnce = false;
     this.outbox = [];
+    this.awaiting = null; // sent, no answer yet
     this.socket = null;
   }
 
@@ -47,9 +52,14 @@ export class Connection extends EventTarget {
       this.#emit("session", { first });
       this.#flush();
     });
-    this.socket.on(SOCKET.bot_message, (message) => this.#emit("message", { message }));
+    this.socket.on(SOCKET.bot_message, (message) => {
+      this.awaiting = null;
+      this.#emit("message", { message });
+    });
     this.socket.on("disconnect", (reason) => {
       this.ready = false;
+      if (this.awaiting !== null) this.#emit("unanswered", { text: this.awaiting });
+      this.awaiting = null;
       this.#emit("state", { state: "offline", reason: describe(reason) });
     });
     this.socket.on("connect_error", () => {
@@ -74,6 +84,8 @@ export class Connection extends EventTarget {
     while (this.ready && this.socket?.connected && this.outbox.length) {
       const text = this.outbox.shift();
       this.socket.emit(SOCKET.user_message, { message: text, session_id: this.sessionId });
+      // the reconnect cue may rightly get no answer
+      if (text !== RECONNECT_MESSAGE) this.awaiting = text;
       this.#emit("sent", { text });
     }
   }
