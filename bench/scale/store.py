@@ -10,28 +10,11 @@ from coach.tools.cluster import Cluster
 
 
 def query(cluster: Cluster, sql: str, *args: Any) -> List[Tuple[Any, ...]]:
-    import psycopg2
-
-    conn = psycopg2.connect(connect_timeout=10, **cluster.postgres.connection())
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql, args)
-            return list(cursor.fetchall())
-    finally:
-        conn.close()
+    return cluster.query(sql, *args)
 
 
 def duplicated_events(cluster: Cluster, senders: Sequence[str]) -> List[Tuple[Any, ...]]:
-    """Events written twice: the same conversation and the same event (Rasa's
-    events carry their own timestamps, so two real ones never match)."""
-    if not senders:
-        return []
-    return query(
-        cluster,
-        "SELECT sender_id, type_name, count(*) FROM events WHERE sender_id = ANY(%s) "
-        "GROUP BY sender_id, type_name, data HAVING count(*) > 1",
-        list(senders),
-    )
+    return cluster.duplicated_events(senders) if senders else []
 
 
 def user_events(cluster: Cluster, senders: Sequence[str]) -> Dict[str, Dict[str, int]]:

@@ -22,7 +22,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
 from bench.speed.bots import COACH_CONVERSATION, STOCK_CONVERSATION, CoachBot, StockBot
 from bench.speed.load import cpu_seconds, rss_mib
@@ -124,16 +124,14 @@ def prerender(env: Dict[str, str]) -> None:
     )
 
 
-class Single(Topology):
-    key = SINGLE
+class BotTopology(Topology):
+    """A topology that is one bot of ``bench.speed.bots`` (``self.bot``)."""
 
-    def __init__(self, workdir: Path) -> None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.bot = CoachBot(workdir, prerender=True, env=coach_env(workdir.parent))
+    bot: Any
 
     @property
     def url(self) -> str:
-        return self.bot.url
+        return str(self.bot.url)
 
     def start(self) -> None:
         self.bot.start()
@@ -142,10 +140,18 @@ class Single(Topology):
         self.bot.stop()
 
     def server_pids(self) -> Dict[str, int]:
-        return self.bot.pids()
+        return dict(self.bot.pids())
 
 
-class Stock(Topology):
+class Single(BotTopology):
+    key = SINGLE
+
+    def __init__(self, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.bot = CoachBot(workdir, prerender=True, env=coach_env(workdir.parent))
+
+
+class Stock(BotTopology):
     key = STOCK
     rest_only = True
     conversation = STOCK_CONVERSATION
@@ -153,19 +159,6 @@ class Stock(Topology):
     def __init__(self, workdir: Path) -> None:
         STOCK_FOLDER.mkdir(parents=True, exist_ok=True)
         self.bot = StockBot(STOCK_FOLDER)
-
-    @property
-    def url(self) -> str:
-        return self.bot.url
-
-    def start(self) -> None:
-        self.bot.start()
-
-    def stop(self) -> None:
-        self.bot.stop()
-
-    def server_pids(self) -> Dict[str, int]:
-        return self.bot.pids()
 
 
 def routed_to(cluster: Cluster, replica: str) -> bool:

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List, Sequence, Tuple
 
 from coach.services import Services
 from coach.settings import PROJECT_ROOT, Settings
@@ -135,6 +135,29 @@ class Cluster:
     def restart(self, name: str) -> None:
         self.spawn(name)
         self.wait_up(name)
+
+    def query(self, sql: str, *args: Any) -> List[Tuple[Any, ...]]:
+        """Rows of ``sql`` on the tracker store's PostgreSQL (tests, benchmarks)."""
+        import psycopg2
+
+        conn = psycopg2.connect(connect_timeout=10, **self.postgres.connection())
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql, args)
+                return list(cursor.fetchall())
+        finally:
+            conn.close()
+
+    def duplicated_events(self, senders: Sequence[str] | None = None) -> List[Tuple[Any, ...]]:
+        """Events written twice: the same conversation and the same event (Rasa's
+        events carry their own timestamps, so two real ones never match)."""
+        where = "WHERE sender_id = ANY(%s) " if senders is not None else ""
+        args = (list(senders),) if senders is not None else ()
+        return self.query(
+            "SELECT sender_id, type_name, count(*) FROM events "
+            f"{where}GROUP BY sender_id, type_name, data HAVING count(*) > 1",
+            *args,
+        )
 
     def stop(self) -> None:
         for name in [*self.replicas, *self.action_servers]:

@@ -113,6 +113,20 @@ class Stack:
         )
         wait_for(f"http://localhost:{self.rasa_port}/", self.rasa)
 
+    def __enter__(self) -> Stack:
+        """Both servers started (and stopped on leaving, whatever happened)."""
+        try:
+            self.start_actions()
+            self.start_rasa()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_rasa()
+        self.stop_actions()
+
     def stop_actions(self) -> None:
         stop_process(self.actions)
         self.actions = None

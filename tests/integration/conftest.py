@@ -29,13 +29,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PSOAS_CORS_ORIGINS": f"http://127.0.0.1:{free_port()}",
         },
     )
-    try:
-        running.start_actions()
-        running.start_rasa()
+    with running:
         yield running
-    finally:
-        running.stop_rasa()
-        running.stop_actions()
 
 
 @pytest.fixture(scope="session")

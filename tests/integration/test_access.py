@@ -36,13 +36,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PSOAS_VOICE_CONCURRENCY": "2",
         },
     )
-    try:
-        running.start_actions()
-        running.start_rasa()
+    with running:
         yield running
-    finally:
-        running.stop_rasa()
-        running.stop_actions()
 
 
 def token(**claims: object) -> str:

@@ -39,31 +39,12 @@ def texts(messages: Messages) -> str:
     return " ".join(str(m.get("text", "")) for m in messages)
 
 
-def query(cluster: Cluster, sql: str, *args: Any) -> List[Tuple[Any, ...]]:
-    import psycopg2
-
-    conn = psycopg2.connect(**cluster.postgres.connection())
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql, args)
-            return list(cursor.fetchall())
-    finally:
-        conn.close()
-
-
 def duplicated_events(cluster: Cluster) -> List[Tuple[Any, ...]]:
-    """Events written twice: the same conversation and the same event (Rasa's
-    events carry their own timestamps, so two real ones never match)."""
-    return query(
-        cluster,
-        "SELECT sender_id, type_name, count(*) FROM events "
-        "GROUP BY sender_id, type_name, data HAVING count(*) > 1",
-    )
+    return cluster.duplicated_events()
 
 
 def user_texts(cluster: Cluster, sender: str) -> List[str]:
-    rows = query(
-        cluster,
+    rows = cluster.query(
         "SELECT data FROM events WHERE sender_id = %s AND type_name = 'user' ORDER BY id",
         sender,
     )
