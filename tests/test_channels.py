@@ -134,7 +134,7 @@ async def _redis_is_down(message: UserMessage) -> None:
 def test_a_store_that_cannot_be_reached_gets_try_again(services):
     for handler in (_store_is_down, _redis_is_down):
         [message] = run_guarded(handler, services)
-        assert "try again" in message["text"] and "haven't acted" in message["text"]
+        assert "try again" in message["text"] and "can't reach" in message["text"]
 
 
 def test_a_forged_command_never_reaches_the_conversation(services):

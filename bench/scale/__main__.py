@@ -143,8 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for key in args.topologies:
                 topology = make(key, workdir)
                 log(f"load: starting {topology.label}")
-                topology.start()
                 try:
+                    topology.start()
                     phases["load"]["topologies"][key] = load.run(
                         topology, workdir / key, args.users, args.seconds, args.period,
                         args.hold, log,
@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cluster_phases and cluster is None:
             log("starting the 2-replica profile")
             cluster = ClusterTopology(workdir / CLUSTER)
-            cluster.start()
+            cluster.start()  # a start that fails is stopped in the finally below
         for name in [p for p in PHASES if p in cluster_phases]:
             assert cluster is not None
             began = time.monotonic()

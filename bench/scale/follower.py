@@ -194,8 +194,9 @@ def cue_report(follower: Follower, until: float) -> CueReport:
     cue's arrival is the first message of its burst (after the previous
     ``routine`` message, not before its time). A new schedule, or the end of
     the routine, cancels what was left: cues due before then that never came
-    are lost, unless the person's message that cancelled them was sent after
-    they were due (superseded).
+    are lost; when the person cancelled them (a "stop"), only those due before
+    the person spoke are owed, and one whose answer came less than
+    ``LOST_AFTER_SECONDS`` after its time is superseded (late, then moot), not lost.
     """
     report = CueReport()
     with follower._changed:
@@ -234,10 +235,14 @@ def cue_report(follower: Follower, until: float) -> CueReport:
             report.duplicated += 1
         schedule = routine.get("schedule") or []
         if schedule or routine.get("status") != "running":
+            # cancelled before it was due (by the time the person spoke, if they
+            # did): never owed; due, and less than LOST_AFTER_SECONDS late when
+            # the person's answer came: superseded; else lost
+            cancelled_at = reply_sent if reply_sent is not None else server_time - EARLY_SECONDS
             for p in pending:
-                if p["at"] >= server_time - EARLY_SECONDS:
-                    report.scheduled -= 1  # cancelled before it was due: never owed
-                elif reply_sent is not None and p["at"] <= reply_sent:
+                if p["at"] >= cancelled_at:
+                    report.scheduled -= 1
+                elif reply_sent is not None and arrived - p["at"] < LOST_AFTER_SECONDS:
                     report.superseded += 1
                 else:
                     report.lost.append(f"{follower.session_id} {p['cue']} {p['at']:.3f}")
