@@ -23,15 +23,24 @@ from coach.intents import FORGET_ACTION
 from coach.routine.model import Status
 
 
-class ActionAskForget(CoachAction):
-    def name(self) -> str:
-        return "action_ask_forget"
+class SaysOneMessage(CoachAction):
+    """Says the content's message ``message_name`` and changes nothing (abstract:
+    rasa-sdk registers only the subclasses, which have a name)."""
+
+    message_name = ""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        self.say_message(dispatcher, "forget_ask")
+        self.say_message(dispatcher, self.message_name)
         return []
+
+
+class ActionAskForget(SaysOneMessage):
+    message_name = "forget_ask"
+
+    def name(self) -> str:
+        return "action_ask_forget"
 
 
 class ActionForgetConversation(CoachAction):
@@ -57,12 +66,8 @@ class ActionForgetConversation(CoachAction):
         ]
 
 
-class ActionKeepConversation(CoachAction):
+class ActionKeepConversation(SaysOneMessage):
+    message_name = "forget_kept"
+
     def name(self) -> str:
         return "action_keep_conversation"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        self.say_message(dispatcher, "forget_kept")
-        return []

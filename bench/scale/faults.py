@@ -52,15 +52,9 @@ from bench.scale.routines import pinned, start_routine
 from bench.scale.store import duplicated_events, user_events
 from bench.scale.topologies import wait_balanced
 from coach.intents import RECONNECT_MESSAGE
-from coach.tools.cluster import Cluster
+from coach.tools.cluster import SAMPLE_QUESTIONS, Cluster
 
-QUESTIONS = [
-    "how do I stretch my psoas",
-    "what is the psoas",
-    "where is the psoas",
-    "how often should I stretch",
-    "thanks",
-]
+QUESTIONS = SAMPLE_QUESTIONS
 FAULTS = ("kill_replica", "kill_action_server", "restart_postgres", "restart_redis")
 
 

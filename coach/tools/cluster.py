@@ -33,6 +33,14 @@ PROD_ENDPOINTS = PROJECT_ROOT / "deploy" / "endpoints.prod.yml"
 # a replica killed mid-message leaves its conversation's lock behind this long
 # (Rasa's default is 60 s): a message takes well under a second here
 LOCK_LIFETIME_SECONDS = 15
+# what the scale tests and bench.scale ask while they load or break the profile
+SAMPLE_QUESTIONS = (
+    "how do I stretch my psoas",
+    "what is the psoas",
+    "where is the psoas",
+    "how often should I stretch",
+    "thanks",
+)
 
 
 class Cluster:

@@ -26,7 +26,7 @@ import pytest
 
 from coach.intents import RECONNECT_MESSAGE
 from coach.settings import PROJECT_ROOT as ROOT
-from coach.tools.cluster import LOCK_LIFETIME_SECONDS, Cluster
+from coach.tools.cluster import LOCK_LIFETIME_SECONDS, SAMPLE_QUESTIONS, Cluster
 from coach.tools.hostile import run_hostile
 from tests.support.hostile import write_canaries
 from tests.support.scale import duplicated_events, lock_errors, post, texts, user_texts
@@ -34,13 +34,7 @@ from tests.support.socketio import Listener, has_text, routine_of
 
 pytestmark = pytest.mark.integration
 
-QUESTIONS = [
-    "how do I stretch my psoas",
-    "what is the psoas",
-    "where is the psoas",
-    "how often should I stretch",
-    "thanks",
-]
+QUESTIONS = SAMPLE_QUESTIONS
 TRY_AGAIN = "try again"
 CLUSTER_BROWSER_TESTS = sorted((ROOT / "tests" / "browser" / "cluster").glob("*.test.mjs"))
 
